@@ -1,0 +1,1 @@
+"""Connectors: the outside world in, the SPEC's canonical tables out."""

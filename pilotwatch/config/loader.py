@@ -1,0 +1,408 @@
+"""Load and validate config/*.yaml; every error names file, key path, line and expectation."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from pilotwatch.config.models import STAGES, Config, Settings, Source
+from pilotwatch.config.openslo import is_openslo, openslo_to_slo
+
+FILES: dict[str, str] = {
+    "initiatives": "initiatives.yaml",
+    "slos": "slos.yaml",
+    "controls": "controls.yaml",
+    "gates": "gates.yaml",
+    "waivers": "waivers.yaml",
+    "sources": "sources.yaml",
+    "settings": "settings.yaml",
+}
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+@dataclass(frozen=True)
+class ConfigIssue:
+    file: str
+    path: str
+    message: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.path or '<root>'}: {self.message}"
+
+
+class ConfigError(Exception):
+    """All configuration errors found, reported together."""
+
+    def __init__(self, issues: list[ConfigIssue]) -> None:
+        self.issues = issues
+        lines = "\n".join(f"  - {issue}" for issue in issues)
+        super().__init__(f"{len(issues)} configuration error(s):\n{lines}")
+
+
+def _format_path(parts: tuple[Any, ...]) -> str:
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _line_index(text: str) -> dict[tuple[Any, ...], int]:
+    """Map each key path in a YAML document to its 1-based line (best effort)."""
+    index: dict[tuple[Any, ...], int] = {}
+
+    def walk(node: yaml.Node, path: tuple[Any, ...]) -> None:
+        index[path] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                sub = (*path, key.value)
+                index[sub] = key.start_mark.line + 1
+                walk(value, sub)
+                index[sub] = key.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode):
+            for i, value in enumerate(node.value):
+                walk(value, (*path, i))
+
+    try:
+        for document in yaml.compose_all(text, Loader=yaml.SafeLoader):
+            if document is not None:
+                walk(document, ())
+                break
+    except yaml.YAMLError:
+        pass
+    return index
+
+
+def _nearest_line(index: dict[tuple[Any, ...], int], path: tuple[Any, ...]) -> int | None:
+    for cut in range(len(path), -1, -1):
+        if path[:cut] in index:
+            return index[path[:cut]]
+    return None
+
+
+def substitute_env(value: Any, env: Mapping[str, str], missing: list[str]) -> Any:
+    """Replace `${NAME}` / `${NAME:-default}` in every string; collect unset names."""
+    if isinstance(value, str):
+
+        def repl(match: re.Match[str]) -> str:
+            name, default = match.group(1), match.group(2)
+            if name in env:
+                return env[name]
+            if default is not None:
+                return default
+            missing.append(name)
+            return ""
+
+        return _ENV.sub(repl, value)
+    if isinstance(value, list):
+        return [substitute_env(v, env, missing) for v in value]
+    if isinstance(value, dict):
+        return {k: substitute_env(v, env, missing) for k, v in value.items()}
+    return value
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.issues: list[ConfigIssue] = []
+
+    def add(self, file: str, path: str, message: str, line: int | None = None) -> None:
+        self.issues.append(ConfigIssue(file, path, message, line))
+
+    def from_validation(
+        self,
+        file: str,
+        error: ValidationError,
+        prefix: tuple[Any, ...],
+        index: dict[tuple[Any, ...], int],
+    ) -> None:
+        for item in error.errors():
+            loc = tuple(p for p in item["loc"] if not (isinstance(p, str) and "[" in p))
+            full = (*prefix, *loc)
+            message = item["msg"]
+            if item["type"] == "extra_forbidden":
+                message = "unknown key (check the spelling; see docs/config.md)"
+            elif item["type"] == "missing":
+                message = "required key is missing"
+            self.add(file, _format_path(full), message, _nearest_line(index, full))
+
+
+def _read_yaml(path: Path, collector: _Collector, rel: str) -> tuple[list[Any], str]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        collector.add(rel, "", f"cannot read file: {exc.strerror}")
+        return [], ""
+    try:
+        return [d for d in yaml.safe_load_all(text) if d is not None], text
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        collector.add(rel, "", f"invalid YAML: {problem}", line)
+        return [], text
+
+
+def _section(docs: list[Any], key: str, rel: str, collector: _Collector, expect: type) -> Any:
+    if not docs:
+        return expect()
+    first = docs[0]
+    if not isinstance(first, dict) or key not in first:
+        collector.add(rel, "", f"expected a mapping with top-level key `{key}`")
+        return expect()
+    value = first[key]
+    if value is None:
+        return expect()
+    if not isinstance(value, expect):
+        collector.add(rel, key, f"expected a {expect.__name__}")
+        return expect()
+    return value
+
+
+def load_config(
+    directory: str | Path = "config",
+    env: Mapping[str, str] | None = None,
+    secrets: Mapping[str, str] | None = None,
+) -> Config:
+    """Read every YAML file under `directory`; raise ConfigError listing every problem."""
+    root = Path(directory)
+    env_values: dict[str, str] = dict(os.environ if env is None else env)
+    if secrets:
+        env_values = {**dict(secrets), **env_values}
+    collector = _Collector()
+    if not root.is_dir():
+        raise ConfigError([ConfigIssue(str(root), "", "configuration directory not found")])
+
+    raw: dict[str, Any] = {}
+    indexes: dict[str, dict[tuple[Any, ...], int]] = {}
+    rels: dict[str, str] = {}
+    for section, filename in FILES.items():
+        path = root / filename
+        rel = str(path)
+        rels[section] = rel
+        expect: type = dict if section in ("gates", "settings") else list
+        if not path.exists():
+            raw[section] = expect()
+            continue
+        docs, text = _read_yaml(path, collector, rel)
+        indexes[section] = _line_index(text)
+        if section == "slos":
+            raw[section] = _slo_documents(docs, rel, collector)
+        else:
+            raw[section] = _section(docs, section, rel, collector, expect)
+
+    # OpenSLO documents may also live in config/slos/*.yaml
+    slo_dir = root / "slos"
+    if slo_dir.is_dir():
+        for path in sorted(slo_dir.glob("*.y*ml")):
+            docs, _ = _read_yaml(path, collector, str(path))
+            raw["slos"].extend(_slo_documents(docs, str(path), collector))
+
+    missing: list[str] = []
+    raw["sources"] = substitute_env(raw["sources"], env_values, missing)
+    for name in sorted(set(missing)):
+        collector.add(
+            rels["sources"],
+            "sources",
+            f"environment variable ${{{name}}} is not set (secrets come from the environment "
+            "or Streamlit secrets)",
+        )
+
+    parsed: dict[str, Any] = {}
+    parsers: dict[str, Callable[[Any], Any]] = {
+        "initiatives": lambda v: Config(initiatives=v).initiatives,
+        "slos": lambda v: Config(slos=v).slos,
+        "controls": lambda v: Config(controls=v).controls,
+        "gates": lambda v: Config(gates=v).gates,
+        "waivers": lambda v: Config(waivers=v).waivers,
+        "sources": lambda v: Config(sources=v).sources,
+        "settings": lambda v: Config(settings=v).settings,
+    }
+    for section, parse in parsers.items():
+        value = raw[section]
+        if section in ("initiatives", "slos", "controls", "waivers", "sources"):
+            # validate item by item so one bad entry does not hide the others' errors
+            good = []
+            for i, item in enumerate(value):
+                try:
+                    good.extend(parse([item]))
+                except ValidationError as exc:
+                    prefix: tuple[Any, ...] = (section, i)
+                    origin = item.pop("__file__", None) if isinstance(item, dict) else None
+                    _report_items(collector, origin or rels[section], exc, prefix, indexes, section)
+            parsed[section] = good
+        else:
+            try:
+                parsed[section] = parse(value)
+            except ValidationError as exc:
+                collector.from_validation(rels[section], exc, (section,), indexes.get(section, {}))
+                parsed[section] = {} if section == "gates" else Settings()
+    config = Config(
+        initiatives=parsed["initiatives"],
+        slos=parsed["slos"],
+        controls=parsed["controls"],
+        gates=parsed["gates"],
+        waivers=parsed["waivers"],
+        sources=parsed["sources"],
+        settings=parsed["settings"],
+        root=str(root.resolve().parent),
+    )
+    _cross_check(config, rels, indexes, collector)
+    if collector.issues:
+        raise ConfigError(collector.issues)
+    return config
+
+
+def _report_items(
+    collector: _Collector,
+    file: str,
+    exc: ValidationError,
+    prefix: tuple[Any, ...],
+    indexes: dict[str, dict[tuple[Any, ...], int]],
+    section: str,
+) -> None:
+    # pydantic's loc starts with the section and index 0 of the one-item list we validated
+    fixed = []
+    for item in exc.errors():
+        loc = tuple(item["loc"])
+        if len(loc) >= 2 and loc[0] == section and loc[1] == 0:
+            loc = loc[2:]
+        fixed.append((loc, item))
+    index = indexes.get(section, {})
+    for loc, item in fixed:
+        loc = tuple(p for p in loc if not (isinstance(p, str) and "[" in p))
+        full = (*prefix, *loc)
+        message = item["msg"]
+        if item["type"] == "extra_forbidden":
+            message = "unknown key (check the spelling; see docs/config.md)"
+        elif item["type"] == "missing":
+            message = "required key is missing"
+        collector.add(file, _format_path(full), message, _nearest_line(index, full))
+
+
+def _slo_documents(docs: list[Any], rel: str, collector: _Collector) -> list[Any]:
+    """Plain `slos:` lists and OpenSLO v1 `kind: SLO` documents, in file order."""
+    out: list[Any] = []
+    for number, doc in enumerate(docs):
+        if isinstance(doc, dict) and "slos" in doc:
+            items = doc["slos"] or []
+            if not isinstance(items, list):
+                collector.add(rel, "slos", "expected a list")
+                continue
+            out.extend(items)
+        elif is_openslo(doc):
+            try:
+                out.append(openslo_to_slo(doc))
+            except ValueError as exc:
+                collector.add(rel, f"document[{number}]", str(exc))
+        elif isinstance(doc, dict) and doc.get("kind") and doc.get("apiVersion"):
+            continue  # other OpenSLO kinds (Service, SLI) are allowed alongside
+        else:
+            collector.add(rel, f"document[{number}]", "expected `slos:` or an OpenSLO kind: SLO")
+    return out
+
+
+def _cross_check(
+    config: Config,
+    rels: dict[str, str],
+    indexes: dict[str, dict[tuple[Any, ...], int]],
+    collector: _Collector,
+) -> None:
+    """References between files: SLO and waiver initiatives, gate stages, duplicate ids."""
+    ids = [i.id for i in config.initiatives]
+    _duplicates(ids, "initiatives", "id", rels, indexes, collector)
+    _duplicates([s.name for s in config.slos], "slos", "name", rels, indexes, collector)
+    _duplicates([c.id for c in config.controls], "controls", "id", rels, indexes, collector)
+    _duplicates([s.name for s in config.sources], "sources", "name", rels, indexes, collector)
+    known = set(ids)
+    for i, slo in enumerate(config.slos):
+        if slo.initiative not in known:
+            path = ("slos", i, "initiative")
+            collector.add(
+                rels["slos"],
+                _format_path(path),
+                f"unknown initiative {slo.initiative!r} (expected one of {sorted(known)})",
+                _nearest_line(indexes.get("slos", {}), path),
+            )
+    check_ids = {c.id for checks in config.gates.values() for c in checks}
+    for stage, checks in config.gates.items():
+        if stage not in STAGES:
+            collector.add(rels["gates"], f"gates.{stage}", f"expected a stage, one of {STAGES}")
+        _duplicates(
+            [c.id for c in checks], f"gates.{stage}", "id", rels, indexes, collector, "gates"
+        )
+    for i, waiver in enumerate(config.waivers):
+        path = ("waivers", i)
+        line = _nearest_line(indexes.get("waivers", {}), path)
+        if waiver.initiative not in known:
+            collector.add(
+                rels["waivers"],
+                _format_path((*path, "initiative")),
+                f"unknown initiative {waiver.initiative!r}",
+                line,
+            )
+        if waiver.check not in check_ids:
+            collector.add(
+                rels["waivers"],
+                _format_path((*path, "check")),
+                f"unknown gate check {waiver.check!r}",
+                line,
+            )
+    for i, source in enumerate(config.sources):
+        for name in source.initiatives:
+            if name not in known:
+                path = ("sources", i, "initiatives")
+                collector.add(
+                    rels["sources"],
+                    _format_path(path),
+                    f"unknown initiative {name!r}",
+                    _nearest_line(indexes.get("sources", {}), path),
+                )
+        _check_source(source, i, rels, indexes, collector)
+
+
+def _check_source(
+    source: Source,
+    i: int,
+    rels: dict[str, str],
+    indexes: dict[str, dict[tuple[Any, ...], int]],
+    collector: _Collector,
+) -> None:
+    from connectors.canonical import TABLES
+
+    for j, table in enumerate(source.tables):
+        if table not in TABLES:
+            path = ("sources", i, "tables", j)
+            collector.add(
+                rels["sources"],
+                _format_path(path),
+                f"unknown table {table!r} (expected one of {list(TABLES)})",
+                _nearest_line(indexes.get("sources", {}), path),
+            )
+
+
+def _duplicates(
+    values: list[str],
+    section: str,
+    key: str,
+    rels: dict[str, str],
+    indexes: dict[str, dict[tuple[Any, ...], int]],
+    collector: _Collector,
+    file_section: str | None = None,
+) -> None:
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            collector.add(
+                rels[file_section or section],
+                section,
+                f"duplicate {key} {value!r}: each {key} must be unique",
+            )
+        seen.add(value)

@@ -1,0 +1,253 @@
+"""Typed configuration models; every field mirrors ../shared/SPEC.md's Configuration section."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from pilotwatch.config.durations import parse_duration
+
+STAGES: tuple[str, ...] = ("discovery", "pilot", "limited_production", "production")
+Stage = Literal["discovery", "pilot", "limited_production", "production"]
+KpiKind = Literal["clinical", "operational", "financial", "adoption"]
+Op = Literal[">=", "<=", "==", "!=", ">", "<"]
+
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+
+
+def gate_of(stage: str) -> str:
+    """The gate an initiative in `stage` is evaluated against: the next stage (production stays)."""
+    index = STAGES.index(stage)
+    return STAGES[min(index + 1, len(STAGES) - 1)]
+
+
+class Strict(BaseModel):
+    """Unknown keys are errors: a typo must never be silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Milestone(Strict):
+    name: str
+    due: date
+    owner: str
+    done: bool = False
+    horizon_days: Literal[90, 180, 360] | None = None
+
+
+class Kpi(Strict):
+    name: str
+    kind: KpiKind
+    unit: str = ""
+    direction: Literal["higher", "lower"]
+    target: float
+    baseline: float | None = None
+    description: str = ""
+
+
+class Initiative(Strict):
+    id: str
+    name: str
+    stage: Stage
+    owner: str
+    sponsor: str
+    clinical_area: str
+    started_on: date
+    description: str = ""
+    milestones: list[Milestone] = Field(default_factory=list)
+    kpis: list[Kpi] = Field(default_factory=list)
+
+    @field_validator("id")
+    @classmethod
+    def _id_shape(cls, value: str) -> str:
+        if not _ID.match(value):
+            raise ValueError("expected letters, digits, '_', '-' or '.' (no spaces)")
+        return value
+
+    @model_validator(mode="after")
+    def _unique_kpis(self) -> Initiative:
+        names = [k.name for k in self.kpis]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"KPI names must be unique per initiative, repeated: {dupes}")
+        return self
+
+    @property
+    def gate(self) -> str:
+        return gate_of(self.stage)
+
+
+class SloFilter(Strict):
+    service: str | None = None
+    operation: str | None = None
+    environment: str | None = None
+
+
+class Timeslice(Strict):
+    length: str = "1m"
+    target: float = Field(gt=0, le=1)
+
+    @field_validator("length")
+    @classmethod
+    def _minutes(cls, value: str) -> str:
+        seconds = parse_duration(value)
+        if seconds % 60:
+            raise ValueError("timeslice length must be a whole number of minutes (buckets are 1m)")
+        return value
+
+    @property
+    def length_seconds(self) -> int:
+        return parse_duration(self.length)
+
+
+class Slo(Strict):
+    name: str
+    initiative: str
+    sli: Literal["availability", "latency"]
+    threshold_ms: float | None = Field(default=None, ge=0)
+    filter: SloFilter = Field(default_factory=SloFilter)
+    target: float = Field(gt=0, lt=1)
+    window: str = "28d"
+    budgeting: Literal["occurrences", "timeslices"] = "occurrences"
+    timeslice: Timeslice | None = None
+    description: str = ""
+
+    @field_validator("window")
+    @classmethod
+    def _window(cls, value: str) -> str:
+        if value == "calendar_month":
+            return value
+        if not re.fullmatch(r"\d+[dh]", value) or int(value[:-1]) <= 0:
+            raise ValueError("expected `Nd`, `Nh` (e.g. 28d, 6h) or `calendar_month`")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Slo:
+        if self.sli == "latency" and self.threshold_ms is None:
+            raise ValueError("a latency SLO needs threshold_ms")
+        if self.sli == "availability" and self.threshold_ms is not None:
+            raise ValueError("threshold_ms only applies to latency SLOs")
+        if self.budgeting == "timeslices" and self.timeslice is None:
+            raise ValueError("timeslices budgeting needs `timeslice: {length: 1m, target: 0.95}`")
+        return self
+
+    @property
+    def environment(self) -> str:
+        return self.filter.environment or "production"
+
+    @property
+    def window_seconds(self) -> int | None:
+        """Length of a rolling window; None for calendar_month."""
+        return None if self.window == "calendar_month" else parse_duration(self.window)
+
+
+class Control(Strict):
+    id: str
+    title: str
+    refs: list[str] = Field(default_factory=list)
+    category: Literal["administrative", "physical", "technical", "organizational", "product"]
+    implementation: Literal["required", "addressable", "product"]
+    required_from: Stage
+    max_age_days: int = Field(default=365, gt=0)
+    description: str = ""
+
+
+class GateCheck(Strict):
+    id: str
+    metric: str
+    op: Op
+    value: float
+    blocking: bool = False
+    weight: float = Field(default=1.0, gt=0)
+    dimension: str = "general"
+    remediation: str = ""
+    owner: str | None = None
+
+
+class Waiver(Strict):
+    initiative: str
+    check: str
+    reason: str
+    approver: str
+    expires_on: date | datetime
+
+
+class DoraThresholds(Strict):
+    """DORA 2023 benchmark thresholds (configurable)."""
+
+    frequency_elite_days_per_week: float = 5
+    frequency_high_days_per_week: float = 1
+    frequency_medium_days_per_month: float = 1
+    lead_time_elite_hours: float = 24
+    lead_time_high_hours: float = 24 * 7
+    lead_time_medium_hours: float = 24 * 30
+    change_failure_elite: float = 0.05
+    change_failure_high: float = 0.10
+    change_failure_medium: float = 0.15
+    recovery_elite_hours: float = 1
+    recovery_high_hours: float = 24
+    recovery_medium_hours: float = 24 * 7
+    min_deployments: int = 5
+
+
+class Settings(Strict):
+    """Metric parameters with the SPEC's defaults."""
+
+    delivery_window: str = "90d"
+    link_window: str = "24h"
+    small_cell_threshold: int = Field(default=11, ge=11)
+    expiring_within_days: int = Field(default=30, ge=0)
+    low_traffic_budget_share: float = Field(default=0.1, gt=0, le=1)
+    default_freshness: str = "24h"
+    dora: DoraThresholds = Field(default_factory=DoraThresholds)
+    demo_as_of: datetime | None = None
+
+    @field_validator("delivery_window", "link_window", "default_freshness")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+
+class Source(Strict):
+    name: str
+    type: str
+    tables: list[str]
+    settings: dict[str, Any] = Field(default_factory=dict)
+    columns: dict[str, dict[str, str]] = Field(default_factory=dict)
+    values: dict[str, dict[str, dict[str, Any]]] = Field(default_factory=dict)
+    timezone: str = "UTC"
+    freshness: str | None = None
+    initiatives: list[str] = Field(default_factory=list)
+    enabled: bool = True
+
+    @field_validator("freshness")
+    @classmethod
+    def _freshness(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_duration(value)
+        return value
+
+
+class Config(BaseModel):
+    """The whole validated configuration."""
+
+    model_config = ConfigDict(frozen=True)
+
+    initiatives: list[Initiative] = Field(default_factory=list)
+    slos: list[Slo] = Field(default_factory=list)
+    controls: list[Control] = Field(default_factory=list)
+    gates: dict[str, list[GateCheck]] = Field(default_factory=dict)
+    waivers: list[Waiver] = Field(default_factory=list)
+    sources: list[Source] = Field(default_factory=list)
+    settings: Settings = Field(default_factory=Settings)
+    root: str = "."
+
+    def initiative(self, initiative_id: str) -> Initiative:
+        for item in self.initiatives:
+            if item.id == initiative_id:
+                return item
+        raise KeyError(initiative_id)
