@@ -1,0 +1,1 @@
+"""Pure readiness metrics: canonical frames + config + as-of instant in, frames out (no I/O)."""

@@ -1,0 +1,222 @@
+"""The whole-portfolio pipeline: canonical tables + config + T in, every metric frame out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import polars as pl
+from opentelemetry import trace
+
+from connectors.canonical import SOURCE_COLUMN, TIME_COLUMN, empty
+from metrics import buckets as bk
+from metrics.compliance import compliance_summary, control_status
+from metrics.delivery import delivery_table, link_incidents
+from metrics.freshness import (
+    OBSERVED_SCHEMA,
+    SOURCE_SCHEMA,
+    newest_by_source,
+    source_freshness,
+    stale_by_initiative,
+)
+from metrics.incidents import incident_table
+from metrics.outcomes import outcome_summary, outcome_table
+from metrics.readiness import evaluate_checks, gate_checks, metric_values, verdicts
+from metrics.slo import earliest_start, slo_summary, slo_table
+from metrics.timewin import as_of_instant
+from pilotwatch.config.durations import parse_duration
+from pilotwatch.config.models import Config
+
+tracer = trace.get_tracer("pilotwatch.metrics")
+
+
+@dataclass(frozen=True)
+class Portfolio:
+    """Every computed frame for one as-of instant; pages and the report read only these."""
+
+    as_of: datetime
+    initiatives: pl.DataFrame
+    buckets: pl.DataFrame
+    slos: pl.DataFrame
+    slo_summary: pl.DataFrame
+    delivery: pl.DataFrame
+    deployments: pl.DataFrame
+    linked_incidents: pl.DataFrame
+    incidents: pl.DataFrame
+    outcomes: pl.DataFrame
+    outcomes_summary: pl.DataFrame
+    controls: pl.DataFrame
+    compliance: pl.DataFrame
+    freshness: pl.DataFrame
+    data: pl.DataFrame
+    checks: pl.DataFrame
+    readiness: pl.DataFrame
+
+
+def initiatives_frame(config: Config) -> pl.DataFrame:
+    """One row per configured initiative with its gate."""
+    return pl.DataFrame(
+        [
+            {
+                "initiative": i.id,
+                "name": i.name,
+                "stage": i.stage,
+                "gate": i.gate,
+                "owner": i.owner,
+                "sponsor": i.sponsor,
+                "clinical_area": i.clinical_area,
+            }
+            for i in config.initiatives
+        ],
+        schema={
+            k: pl.String()
+            for k in ("initiative", "name", "stage", "gate", "owner", "sponsor", "clinical_area")
+        },
+    )
+
+
+def sources_frame(config: Config) -> pl.DataFrame:
+    """Per enabled source: its freshness budget in seconds and the initiatives it lists."""
+    default = parse_duration(config.settings.default_freshness)
+    return pl.DataFrame(
+        [
+            {
+                "source": s.name,
+                "freshness_seconds": parse_duration(s.freshness) if s.freshness else default,
+                "initiatives": list(s.initiatives),
+            }
+            for s in config.sources
+            if s.enabled
+        ],
+        schema=SOURCE_SCHEMA,
+    )
+
+
+def _table(tables: Mapping[str, pl.LazyFrame | pl.DataFrame], name: str) -> pl.LazyFrame:
+    frame = tables.get(name)
+    lazy = empty(name).lazy() if frame is None else frame.lazy()
+    if SOURCE_COLUMN not in lazy.collect_schema().names():
+        lazy = lazy.with_columns(pl.lit("", dtype=pl.String()).alias(SOURCE_COLUMN))
+    return lazy
+
+
+def compute_portfolio(
+    tables: Mapping[str, pl.LazyFrame | pl.DataFrame], config: Config, as_of: datetime
+) -> Portfolio:
+    """Compute every metric family for every initiative, as of `as_of` (truncated to the minute)."""
+    as_of = as_of_instant(as_of)
+    settings = config.settings
+    ids = [i.id for i in config.initiatives]
+    window = timedelta(seconds=parse_duration(settings.delivery_window))
+    link_window = timedelta(seconds=parse_duration(settings.link_window))
+
+    with tracer.start_as_current_span("pilotwatch.metrics.slo") as span:
+        start = earliest_start(config.slos, as_of)
+        pre = bk.pre_aggregate(_table(tables, "requests"), config.slos, start, as_of)
+        provided = _table(tables, "sli_buckets").collect()
+        buckets = bk.combine(bk.slo_buckets(pre, config.slos), provided, start, as_of)
+        slos = slo_table(buckets, config.slos, as_of, settings.low_traffic_budget_share)
+        slo_sum = slo_summary(slos, ids)
+        span.set_attribute("pilotwatch.slos", len(config.slos))
+        span.set_attribute("pilotwatch.buckets", buckets.height)
+
+    with tracer.start_as_current_span("pilotwatch.metrics.delivery"):
+        deployments = _table(tables, "deployments").collect()
+        incidents_raw = _table(tables, "incidents").collect()
+        delivery = delivery_table(
+            deployments, incidents_raw, ids, as_of, window, link_window, settings.dora
+        )
+        linked = link_incidents(incidents_raw, deployments, as_of, link_window)
+
+    with tracer.start_as_current_span("pilotwatch.metrics.incidents"):
+        incidents = incident_table(incidents_raw, ids, as_of, window)
+
+    with tracer.start_as_current_span("pilotwatch.metrics.outcomes"):
+        kpis = _table(tables, "kpi_observations").collect()
+        outcomes = outcome_table(kpis, config.initiatives, as_of, settings.small_cell_threshold)
+        outcomes_sum = outcome_summary(outcomes, ids)
+
+    with tracer.start_as_current_span("pilotwatch.metrics.compliance"):
+        evidence = _table(tables, "evidence").collect()
+        controls = control_status(
+            evidence, config.initiatives, config.controls, as_of, settings.expiring_within_days
+        )
+        compliance = compliance_summary(controls, ids)
+
+    with tracer.start_as_current_span("pilotwatch.metrics.freshness"):
+        observed = _observed(tables, pre, config, as_of)
+        freshness = source_freshness(sources_frame(config), observed, ids, as_of)
+        data = stale_by_initiative(freshness, ids)
+
+    with tracer.start_as_current_span("pilotwatch.metrics.readiness"):
+        summaries = {
+            "slo_summary": slo_sum,
+            "delivery": delivery,
+            "incidents": incidents,
+            "outcomes_summary": outcomes_sum,
+            "compliance": compliance,
+            "data": data,
+        }
+        checks = evaluate_checks(
+            gate_checks(config.initiatives, config.gates),
+            metric_values(summaries),
+            config.waivers,
+            as_of,
+        )
+        readiness = verdicts(checks, ids)
+
+    return Portfolio(
+        as_of=as_of,
+        initiatives=initiatives_frame(config),
+        buckets=buckets,
+        slos=slos,
+        slo_summary=slo_sum,
+        delivery=delivery,
+        deployments=deployments,
+        linked_incidents=linked,
+        incidents=incidents,
+        outcomes=outcomes,
+        outcomes_summary=outcomes_sum,
+        controls=controls,
+        compliance=compliance,
+        freshness=freshness,
+        data=data,
+        checks=checks,
+        readiness=readiness,
+    )
+
+
+def _observed(
+    tables: Mapping[str, pl.LazyFrame | pl.DataFrame],
+    pre: bk.PreBuckets,
+    config: Config,
+    as_of: datetime,
+) -> pl.DataFrame:
+    """(source, initiative, newest before T) across every canonical table."""
+    parts: list[pl.LazyFrame] = [
+        pre.frame.lazy()
+        .group_by("source", "initiative")
+        .agg(pl.col("newest").max())
+        .cast(OBSERVED_SCHEMA)  # type: ignore[arg-type]
+    ]
+    seen = set(pre.frame.get_column("source").unique().to_list()) if pre.frame.height else set()
+    requests = tables.get("requests")
+    if requests is not None:
+        # sources whose requests all predate the SLO windows: one cheap lazy pass for them only
+        older = _table(tables, "requests").filter(~pl.col("source").is_in(sorted(seen)))
+        parts.append(newest_by_source(older, "timestamp", as_of))
+    slo_initiative = pl.DataFrame(
+        {"slo": [s.name for s in config.slos], "initiative": [s.initiative for s in config.slos]},
+        schema={"slo": pl.String(), "initiative": pl.String()},
+    )
+    for name, column in TIME_COLUMN.items():
+        if name == "requests" or name not in tables:
+            continue
+        frame = _table(tables, name)
+        if name == "sli_buckets":
+            frame = frame.join(slo_initiative.lazy(), on="slo", how="inner")
+        parts.append(newest_by_source(frame, column, as_of))
+    if not parts:
+        return pl.DataFrame(schema=OBSERVED_SCHEMA)
+    return pl.concat(parts).collect()
