@@ -1,0 +1,343 @@
+"""FileConnector: CSV, Parquet and NDJSON files (one path or a glob per canonical table).
+
+Parquet is scanned lazily. CSV and NDJSON go through a line-accounting pre-pass first so a
+malformed line is quarantined as `file:line` (physical line, header = line 1) instead of
+crashing the read; the good records are then parsed by Polars as strings.
+"""
+
+from __future__ import annotations
+
+import csv
+import glob
+import io
+import json
+import re
+from pathlib import Path
+from typing import Any, ClassVar
+
+import polars as pl
+
+from connectors import phi
+from connectors.base import (
+    Connector,
+    SourceConfigError,
+    SourceLoad,
+    SourceUnavailable,
+)
+from connectors.canonical import TABLES
+from connectors.conform import conform_spec, empty_conformed, malformed
+
+FORMATS: dict[str, str] = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".ndjson": "ndjson",
+    ".jsonl": "ndjson",
+}
+_KEYS = frozenset({"path", "paths", "table", "format", "delimiter", "quote_char", "encoding"})
+_LINE = "__pw_line"
+_ROW = "__pw_row"
+_MAX_RECORD_LINES = 200  # a quoted field spanning more lines than this is a broken quote
+
+
+class FileConnector(Connector):
+    """Reads canonical tables from files; see docs/connectors.md for every setting."""
+
+    type_name: ClassVar[str] = "file"
+
+    @classmethod
+    def settings_errors(cls, settings: dict[str, Any]) -> list[str]:
+        """Every problem with `settings`; keys starting with `_` are injected by the loader."""
+        errors = [
+            f"settings.{key}: unknown key (expected one of {sorted(_KEYS)})"
+            for key in settings
+            if key not in _KEYS and not str(key).startswith("_")
+        ]
+        has_path, has_paths = "path" in settings, "paths" in settings
+        if has_path == has_paths:
+            errors.append("settings: give exactly one of `path` (one table) or `paths` (per table)")
+        if has_path and not _nonblank(settings["path"]):
+            errors.append("settings.path: expected a file name or glob")
+        if has_paths:
+            paths = settings["paths"]
+            if not isinstance(paths, dict) or not paths:
+                errors.append("settings.paths: expected a mapping {table: file or glob}")
+            else:
+                for table, pattern in paths.items():
+                    if table not in TABLES:
+                        errors.append(f"settings.paths.{table}: unknown table (expected {TABLES})")
+                    if not _nonblank(pattern):
+                        errors.append(f"settings.paths.{table}: expected a file name or glob")
+        if "table" in settings and settings["table"] not in TABLES:
+            errors.append(f"settings.table: unknown table (expected one of {list(TABLES)})")
+        if "table" in settings and has_paths:
+            errors.append("settings.table: only with `path` (`paths` names its tables)")
+        if "format" in settings and settings["format"] not in ("csv", "parquet", "ndjson"):
+            errors.append("settings.format: expected csv, parquet or ndjson")
+        for key in ("delimiter", "quote_char"):
+            if key in settings and (not isinstance(settings[key], str) or len(settings[key]) != 1):
+                errors.append(f"settings.{key}: expected a single character")
+        if "encoding" in settings:
+            try:
+                "".encode(str(settings["encoding"]))
+            except LookupError:
+                errors.append(f"settings.encoding: unknown encoding {settings['encoding']!r}")
+        return errors
+
+    def load(self) -> SourceLoad:
+        """Read every table of the source; raise SourceConfigError / SourceUnavailable."""
+        spec = self.spec
+        errors = self.settings_errors(spec.settings)
+        if errors:
+            raise SourceConfigError(spec.name, "; ".join(errors))
+        phi.refuse_spec(spec)
+        root = Path(spec.settings.get("_root") or ".")
+        frames: dict[str, pl.LazyFrame] = {}
+        warnings: list[str] = []
+        for table, pattern in self._patterns().items():
+            parts = []
+            for path in self._files(root, pattern):
+                frame, notes = self._read(path, table, _display(path, root))
+                parts.append(frame)
+                warnings.extend(n for n in notes if n not in warnings)
+            frames[table] = pl.concat(parts, how="vertical") if parts else empty_conformed(table)
+        return SourceLoad(source=spec.name, frames=frames, warnings=warnings)
+
+    def _patterns(self) -> dict[str, str]:
+        """Canonical table -> path pattern, checked against the source's `tables`."""
+        spec, settings = self.spec, self.spec.settings
+        if "paths" in settings:
+            patterns = {str(t): str(p) for t, p in settings["paths"].items()}
+            extra = sorted(set(patterns) - set(spec.tables))
+            missing = sorted(set(spec.tables) - set(patterns))
+            if extra or missing:
+                raise SourceConfigError(
+                    spec.name,
+                    f"settings.paths must name exactly the source's tables {list(spec.tables)}"
+                    + (f"; not listed in tables: {extra}" if extra else "")
+                    + (f"; no path for: {missing}" if missing else ""),
+                )
+            return patterns
+        table = settings.get("table")
+        if table is None:
+            if len(spec.tables) != 1:
+                raise SourceConfigError(
+                    spec.name,
+                    f"settings.path feeds one table but the source lists {list(spec.tables)}; "
+                    "use `paths: {table: file}`",
+                )
+            table = spec.tables[0]
+        elif table not in spec.tables:
+            raise SourceConfigError(spec.name, f"settings.table {table!r} is not in `tables`")
+        return {table: str(settings["path"])}
+
+    def _files(self, root: Path, pattern: str) -> list[Path]:
+        full = Path(pattern).expanduser()
+        if not full.is_absolute():
+            full = root / full
+        if glob.has_magic(str(full)):
+            found = sorted(Path(p) for p in glob.glob(str(full), recursive=True))
+            files = [p for p in found if p.is_file()]
+            if not files:
+                raise SourceUnavailable(self.spec.name, f"no file matches {str(full)!r}")
+            return files
+        if not full.is_file():
+            raise SourceUnavailable(self.spec.name, f"file not found: {str(full)!r}")
+        return [full]
+
+    def _format(self, path: Path) -> str:
+        chosen = self.spec.settings.get("format") or FORMATS.get(path.suffix.lower())
+        if chosen is None:
+            raise SourceConfigError(
+                self.spec.name,
+                f"cannot tell the format of {path.name!r} from its extension; set settings.format",
+            )
+        return str(chosen)
+
+    def _read(self, path: Path, table: str, origin: str) -> tuple[pl.LazyFrame, list[str]]:
+        """One file -> conformed LazyFrame plus warnings."""
+        kind = self._format(path)
+        if path.stat().st_size == 0:
+            return empty_conformed(table), []
+        bad: list[tuple[str, str]] = []
+        if kind == "parquet":
+            raw = pl.scan_parquet(path, row_index_name=_ROW)
+            location = pl.format(f"{origin}#row {{}}", pl.col(_ROW))
+            try:
+                raw.collect_schema()
+            except (pl.exceptions.PolarsError, OSError) as exc:
+                raise SourceUnavailable(self.spec.name, f"cannot read {origin}: {exc}") from exc
+        else:
+            text = self._text(path, origin)
+            if not text.strip():
+                return empty_conformed(table), []
+            if kind == "csv":
+                try:
+                    raw, bad = _csv_frame(text, self._delimiter(path), self._quote(), origin)
+                except ValueError as exc:
+                    raise SourceConfigError(self.spec.name, f"{origin}: {exc}") from exc
+            else:
+                raw, bad = _ndjson_frame(text, origin)
+                if raw is None:  # not one JSON object: nothing to check columns against
+                    return malformed(table, bad), []
+            location = pl.format(f"{origin}:{{}}", pl.col(_LINE))
+        raw, warnings = phi.drop_patient_columns(raw, origin)
+        good = conform_spec(raw, table, self.spec, origin=origin, location=location)
+        if not bad:
+            return good, warnings
+        return pl.concat([good, malformed(table, bad)], how="vertical"), warnings
+
+    def _text(self, path: Path, origin: str) -> str:
+        encoding = str(self.spec.settings.get("encoding", "utf-8"))
+        if encoding.replace("-", "").lower() == "utf8":
+            encoding = "utf-8-sig"  # tolerate a byte-order mark
+        try:
+            return path.read_bytes().decode(encoding)
+        except UnicodeDecodeError as exc:
+            raise SourceConfigError(
+                self.spec.name,
+                f"{origin} is not valid {encoding} (byte {exc.start}); set settings.encoding",
+            ) from exc
+        except OSError as exc:
+            raise SourceUnavailable(
+                self.spec.name, f"cannot read {origin}: {exc.strerror}"
+            ) from exc
+
+    def _delimiter(self, path: Path) -> str:
+        default = "\t" if path.suffix.lower() == ".tsv" else ","
+        return str(self.spec.settings.get("delimiter", default))
+
+    def _quote(self) -> str:
+        return str(self.spec.settings.get("quote_char", '"'))
+
+
+def _nonblank(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _display(path: Path, root: Path) -> str:
+    """A file's name in locations: relative to the config root when it lives below it."""
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _field_pattern(delimiter: str, quote: str) -> re.Pattern[str]:
+    """A whole RFC 4180 record: quoted fields may hold delimiters, newlines and doubled quotes."""
+    d, q = re.escape(delimiter), re.escape(quote)
+    field = f"(?:{q}(?:[^{q}]|{q}{q})*{q}|[^{q}{d}\\r\\n]*)"
+    return re.compile(f"{field}(?:{d}{field})*\\r?")
+
+
+def _split(record: str, delimiter: str, quote: str, pattern: re.Pattern[str]) -> list[str] | None:
+    """Fields of one record, or None when it is not well-formed CSV."""
+    if quote not in record:
+        return record.rstrip("\r").split(delimiter)
+    if not pattern.fullmatch(record):
+        return None
+    reader = csv.reader(io.StringIO(record, newline=""), delimiter=delimiter, quotechar=quote)
+    rows = list(reader)
+    return rows[0] if len(rows) == 1 else None
+
+
+def csv_records(
+    text: str, delimiter: str = ",", quote: str = '"'
+) -> tuple[list[str], list[tuple[int, str]], list[tuple[int, str]]]:
+    """Pre-pass: (header, [(line, record)], [(line, reason)]) with physical 1-based lines."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    pattern = _field_pattern(delimiter, quote)
+    header = _split(lines[0], delimiter, quote, pattern) if lines else []
+    if header is None:
+        raise ValueError("the header line is not well-formed CSV")
+    header = [name.strip() for name in header]
+    good: list[tuple[int, str]] = []
+    bad: list[tuple[int, str]] = []
+    i = 1
+    while i < len(lines):
+        if not lines[i].strip():
+            i += 1
+            continue
+        end = i + 1
+        odd = lines[i].count(quote) % 2 == 1
+        while odd and end < len(lines) and end - i < _MAX_RECORD_LINES:
+            odd = (lines[end].count(quote) % 2 == 1) != odd
+            end += 1
+        if odd:
+            bad.append((i + 1, "malformed line: unbalanced quote"))
+            i += 1
+            continue
+        record = "\n".join(lines[i:end])
+        fields = _split(record, delimiter, quote, pattern)
+        if fields is not None and len(fields) == len(header):
+            good.append((i + 1, record))
+            i = end
+            continue
+        if fields is None:
+            bad.append((i + 1, "malformed line: broken quoting"))
+        else:
+            bad.append((i + 1, f"malformed line: expected {len(header)} fields, got {len(fields)}"))
+        # a bad multi-line record: blame its first line only and resynchronise on the next one
+        i = i + 1 if end - i > 1 else end
+    return header, good, bad
+
+
+def _csv_frame(
+    text: str, delimiter: str, quote: str, origin: str
+) -> tuple[pl.LazyFrame, list[tuple[str, str]]]:
+    """CSV text -> raw all-string LazyFrame with a line column, plus malformed lines.
+
+    Raises ValueError for a header that cannot be used.
+    """
+    header, good, bad = csv_records(text, delimiter, quote)
+    dupes = sorted({name for name in header if header.count(name) > 1})
+    if dupes:
+        raise ValueError(f"duplicate column names in the header: {dupes}")
+    names = [_LINE, *header]
+    located = [(f"{origin}:{line}", why) for line, why in bad]
+    if not good or not header:
+        return pl.LazyFrame(schema=dict.fromkeys(names, pl.String())), located
+    out = io.StringIO()
+    csv.writer(out, delimiter=delimiter, quotechar=quote, lineterminator="\n").writerow(names)
+    for line, record in good:
+        out.write(f"{line}{delimiter}{record.rstrip(chr(13))}\n")
+    raw = pl.scan_csv(
+        out.getvalue().encode(),
+        separator=delimiter,
+        quote_char=quote,
+        infer_schema=False,
+        has_header=True,
+        empty_string_is_null=True,
+    )
+    return raw, located
+
+
+def _ndjson_frame(text: str, origin: str) -> tuple[pl.LazyFrame | None, list[tuple[str, str]]]:
+    """NDJSON text -> raw all-string LazyFrame with a line column (None when no object), plus
+    malformed lines."""
+    keys: dict[str, None] = {}
+    cleaned: list[str] = []
+    bad: list[tuple[str, str]] = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        try:
+            record = json.loads(stripped)
+        except json.JSONDecodeError as exc:
+            bad.append((f"{origin}:{number}", f"malformed line: invalid JSON ({exc.msg})"))
+            continue
+        if not isinstance(record, dict):
+            bad.append((f"{origin}:{number}", "malformed line: not a JSON object"))
+            continue
+        keys.update(dict.fromkeys(k for k in record if k != _LINE))
+        rest = stripped[1:] if record else "}"
+        cleaned.append(f'{{"{_LINE}":"{number}"' + ("," if record else "") + rest)
+    if not cleaned:
+        return None, bad
+    schema = dict.fromkeys([_LINE, *keys], pl.String())
+    raw = pl.scan_ndjson("\n".join(cleaned).encode(), schema=schema)
+    return raw, bad
