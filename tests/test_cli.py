@@ -1,0 +1,132 @@
+"""`pilotwatch validate | report | check` on a small hand-made portfolio (expected by hand).
+
+Scenario at T = 2026-11-16T12:00Z, gate `pilot` with two blocking checks
+(`slo_summary.defined >= 1`, `incidents.open_sev12 == 0`):
+- alpha: one SLO, no incident              -> pass, pass            -> go (exit 0)
+- beta:  one SLO, open sev 2 incident      -> pass, fail            -> no_go (exit 1)
+- gamma: one SLO, open sev 1, valid waiver -> pass, waived          -> conditional (exit 2)
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from pilotwatch.cli import main
+from pilotwatch.report import SCHEMA_PATH
+
+T = "2026-11-16T12:00:00Z"
+
+INITIATIVE = """
+  - id: {id}
+    name: {name}
+    stage: discovery
+    owner: owner-{id}
+    sponsor: sponsor
+    clinical_area: nursing
+    started_on: 2026-06-01
+"""
+
+
+@pytest.fixture()
+def project(tmp_path: Path) -> Path:
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "initiatives.yaml").write_text(
+        "initiatives:"
+        + "".join(INITIATIVE.format(id=i, name=i.title()) for i in ("alpha", "beta", "gamma"))
+    )
+    (config / "slos.yaml").write_text(
+        "slos:\n"
+        + "".join(
+            f"  - {{name: {i}-avail, initiative: {i}, sli: availability, target: 0.99}}\n"
+            for i in ("alpha", "beta", "gamma")
+        )
+    )
+    (config / "gates.yaml").write_text(
+        "gates:\n  pilot:\n"
+        "    - {id: slos-defined, metric: slo_summary.defined, op: '>=', value: 1,"
+        " blocking: true, remediation: Define an SLO}\n"
+        "    - {id: no-open-sev12, metric: incidents.open_sev12, op: '==', value: 0,"
+        " blocking: true, remediation: Resolve open sev 1-2 incidents}\n"
+    )
+    (config / "waivers.yaml").write_text(
+        "waivers:\n  - {initiative: gamma, check: no-open-sev12, reason: vendor fix scheduled,"
+        " approver: CMIO, expires_on: 2026-12-01}\n"
+    )
+    (config / "sources.yaml").write_text(
+        "sources:\n  - name: incidents\n    type: file\n    tables: [incidents]\n"
+        "    settings: {path: data/incidents.csv}\n    freshness: 30d\n"
+    )
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "incidents.csv").write_text(
+        "incident_id,initiative,severity,opened_at,acknowledged_at,resolved_at,deploy_id,"
+        "patient_impact,title\n"
+        "I-1,beta,2,2026-11-15T08:00:00Z,,,,false,Queue stalled\n"
+        "I-2,gamma,1,2026-11-16T09:00:00Z,2026-11-16T09:30:00Z,,,false,Outage\n"
+    )
+    return tmp_path
+
+
+def _run(project: Path, *args: str) -> int:
+    return main([*args, "--config", str(project / "config")])
+
+
+def test_check_exit_codes(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _run(project, "check", "alpha", "--as-of", T) == 0
+    assert "verdict GO" in capsys.readouterr().out
+    assert _run(project, "check", "beta", "--as-of", T) == 1
+    out = capsys.readouterr().out
+    assert "verdict NO_GO" in out
+    assert "BLOCKER no-open-sev12: Resolve open sev 1-2 incidents" in out
+    assert _run(project, "check", "gamma", "--as-of", T) == 2
+    assert "[           waived] no-open-sev12" in capsys.readouterr().out
+    # after the waiver expires (2026-12-01 00:00 UTC) gamma's open sev 1 blocks
+    assert _run(project, "check", "gamma", "--as-of", "2026-12-01T00:00:00Z") == 1
+    assert _run(project, "check", "nobody", "--as-of", T) == 3
+
+
+def test_report_json_matches_schema_and_hand_values(project: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report.json"
+    html, pdf = tmp_path / "r.html", tmp_path / "r.pdf"
+    args = ("report", "--as-of", "2026-11-16T12:00:59Z", "--json", str(out))
+    assert _run(project, *args, "--html", str(html), "--pdf", str(pdf)) == 0
+    report = json.loads(out.read_text())
+    jsonschema.validate(report, json.loads(SCHEMA_PATH.read_text()))
+    assert report["as_of"] == T  # seconds truncated down
+    by_id = {i["id"]: i for i in report["initiatives"]}
+    assert [by_id[i]["readiness"]["verdict"] for i in ("alpha", "beta", "gamma")] == [
+        "go",
+        "no_go",
+        "conditional",
+    ]
+    assert by_id["beta"]["readiness"]["score"] == 50.0  # 1 pass of 2 scored, equal weights
+    assert by_id["gamma"]["readiness"]["score"] == 100.0  # waived counts as credit
+    assert by_id["beta"]["incidents"]["open_by_severity"] == {"1": 0, "2": 1, "3": 0, "4": 0}
+    # gamma: opened 09:00, acknowledged 09:30 -> 30 minutes
+    assert by_id["gamma"]["incidents"]["mtta_minutes"] == 30.0
+    assert by_id["alpha"]["slos"][0]["status"] == "no_data"
+    assert pdf.read_bytes().startswith(b"%PDF")
+    assert "Resolve open sev 1-2 incidents" in html.read_text()
+
+
+def test_validate_reports_config_errors(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _run(project, "validate") == 0
+    gates = project / "config" / "gates.yaml"
+    gates.write_text(gates.read_text().replace("op: '=='", "op: '=~'"))
+    assert _run(project, "validate") == 1
+    err = capsys.readouterr().err
+    assert "gates.yaml" in err and "gates.pilot[1].op" in err
+
+
+def test_validate_fails_on_a_broken_source(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shutil.rmtree(project / "data")
+    assert _run(project, "validate") == 1
+    assert "FAILED" in capsys.readouterr().out
