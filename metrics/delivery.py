@@ -72,8 +72,10 @@ def _block_median(counted: pl.DataFrame, as_of: datetime, days: int, blocks: int
         return pl.DataFrame(schema={"initiative": pl.String(), "median": pl.Float64()})
     block_us = days * 86_400_000_000
     age = (lit_ts(as_of) - pl.col("finished_at")).dt.total_microseconds()
+    # block k holds ages in (days*(k-1), days*k], i.e. [T - days*k, T - days*(k-1)) with its
+    # lower bound inside; every counted age is >= 1us because finished_at < T.
     per_block = (
-        counted.with_columns((age // block_us + 1).alias("block"))
+        counted.with_columns(((age - 1) // block_us + 1).alias("block"))
         .filter(pl.col("block") <= blocks)
         .group_by("initiative", "block")
         .agg(pl.col("finished_at").dt.date().n_unique().alias("days"))
@@ -161,8 +163,13 @@ def delivery_table(
                 "unlinked_incidents",
             ).fill_null(0),
             # no deployment at all: every block counted zero deploy days
-            pl.col("deploy_days_per_week_median").fill_null(0.0 if window_days >= 7 else None),
-            pl.col("deploy_days_per_month_median").fill_null(0.0 if window_days >= 30 else None),
+            # (a window shorter than one block has no median at all: it stays null)
+            pl.col("deploy_days_per_week_median").fill_null(
+                pl.lit(0.0 if window_days >= 7 else None, dtype=pl.Float64)
+            ),
+            pl.col("deploy_days_per_month_median").fill_null(
+                pl.lit(0.0 if window_days >= 30 else None, dtype=pl.Float64)
+            ),
         )
         .with_columns(
             (pl.col("deployments") / window_days).alias("deployment_frequency_per_day"),

@@ -200,11 +200,14 @@ def _observed(
         .agg(pl.col("newest").max())
         .cast(OBSERVED_SCHEMA)  # type: ignore[arg-type]
     ]
-    seen = set(pre.frame.get_column("source").unique().to_list()) if pre.frame.height else set()
+    seen = pre.frame.select("source", "initiative").unique()
     requests = tables.get("requests")
     if requests is not None:
-        # sources whose requests all predate the SLO windows: one cheap lazy pass for them only
-        older = _table(tables, "requests").filter(~pl.col("source").is_in(sorted(seen)))
+        # (source, initiative) pairs whose requests all predate the SLO windows: one lazy pass
+        # for them only (per pair, so a source still serves an initiative it fed long ago)
+        older = _table(tables, "requests").join(
+            seen.lazy(), on=["source", "initiative"], how="anti"
+        )
         parts.append(newest_by_source(older, "timestamp", as_of))
     slo_initiative = pl.DataFrame(
         {"slo": [s.name for s in config.slos], "initiative": [s.initiative for s in config.slos]},
