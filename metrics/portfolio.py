@@ -145,8 +145,7 @@ def compute_portfolio(
         compliance = compliance_summary(controls, ids)
 
     with tracer.start_as_current_span("pilotwatch.metrics.freshness"):
-        observed = _observed(tables, pre, config, as_of)
-        freshness = source_freshness(sources_frame(config), observed, ids, as_of)
+        freshness = _freshness(tables, pre, config, as_of, ids)
         data = stale_by_initiative(freshness, ids)
 
     with tracer.start_as_current_span("pilotwatch.metrics.readiness"):
@@ -187,28 +186,45 @@ def compute_portfolio(
     )
 
 
+def _freshness(
+    tables: Mapping[str, pl.LazyFrame | pl.DataFrame],
+    pre: bk.PreBuckets,
+    config: Config,
+    as_of: datetime,
+    ids: list[str],
+) -> pl.DataFrame:
+    """Per-source freshness, reading old requests only for sources that look stale.
+
+    The pre-aggregates already hold each (source, initiative)'s newest request inside the SLO
+    windows, which settles every fresh source. Only a source that looks stale from them is
+    looked up over its whole history (its true newest row before T and every initiative it ever
+    fed), so the common case costs no second pass over the requests.
+    """
+    sources = sources_frame(config)
+    observed = _observed(tables, pre, config, as_of)
+    freshness = source_freshness(sources, observed, ids, as_of)
+    suspects = freshness.filter(pl.col("stale")).get_column("source").to_list()
+    if "requests" in tables and suspects:
+        older = _table(tables, "requests").filter(pl.col(SOURCE_COLUMN).is_in(suspects))
+        history = newest_by_source(older, "timestamp", as_of).collect()
+        observed = pl.concat([observed, history])
+        freshness = source_freshness(sources, observed, ids, as_of)
+    return freshness
+
+
 def _observed(
     tables: Mapping[str, pl.LazyFrame | pl.DataFrame],
     pre: bk.PreBuckets,
     config: Config,
     as_of: datetime,
 ) -> pl.DataFrame:
-    """(source, initiative, newest before T) across every canonical table."""
+    """(source, initiative, newest before T) from the request pre-aggregates and small tables."""
     parts: list[pl.LazyFrame] = [
         pre.frame.lazy()
         .group_by("source", "initiative")
         .agg(pl.col("newest").max())
         .cast(OBSERVED_SCHEMA)  # type: ignore[arg-type]
     ]
-    seen = pre.frame.select("source", "initiative").unique()
-    requests = tables.get("requests")
-    if requests is not None:
-        # (source, initiative) pairs whose requests all predate the SLO windows: one lazy pass
-        # for them only (per pair, so a source still serves an initiative it fed long ago)
-        older = _table(tables, "requests").join(
-            seen.lazy(), on=["source", "initiative"], how="anti"
-        )
-        parts.append(newest_by_source(older, "timestamp", as_of))
     slo_initiative = pl.DataFrame(
         {"slo": [s.name for s in config.slos], "initiative": [s.initiative for s in config.slos]},
         schema={"slo": pl.String(), "initiative": pl.String()},
@@ -220,6 +236,4 @@ def _observed(
         if name == "sli_buckets":
             frame = frame.join(slo_initiative.lazy(), on="slo", how="inner")
         parts.append(newest_by_source(frame, column, as_of))
-    if not parts:
-        return pl.DataFrame(schema=OBSERVED_SCHEMA)
     return pl.concat(parts).collect()
