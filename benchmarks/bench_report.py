@@ -61,7 +61,7 @@ def run_child(variant: str, data: Path, config: Path) -> dict[str, float | str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scale", type=float, default=10.0)
-    parser.add_argument("--data", default="/tmp/pilotwatch-bench"  # noqa: S108 (scratch data))
+    parser.add_argument("--data", default="/tmp/pilotwatch-bench")  # noqa: S108 (scratch data)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--variants", default="floor,report,duckdb,pandas")
     parser.add_argument("--keep", action="store_true", help="reuse existing data")

@@ -24,7 +24,9 @@ FILES: dict[str, str] = {
     "sources": "sources.yaml",
     "settings": "settings.yaml",
 }
-_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+# innermost references first, so a default may itself use one: ${A:-sqlite:///${B:-data}/x.db}
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^${}]*))?\}")
+_SLOT = re.compile("\x00(\\d+)\x00")
 
 
 @dataclass(frozen=True)
@@ -88,24 +90,44 @@ def _nearest_line(index: dict[tuple[Any, ...], int], path: tuple[Any, ...]) -> i
     return None
 
 
-def substitute_env(value: Any, env: Mapping[str, str], missing: list[str]) -> Any:
-    """Replace `${NAME}` / `${NAME:-default}` in every string; collect unset names."""
+def substitute_env(
+    value: Any,
+    env: Mapping[str, str],
+    missing: list[str],
+    path: tuple[Any, ...] = (),
+    where: list[tuple[str, tuple[Any, ...]]] | None = None,
+) -> Any:
+    """Replace `${NAME}` / `${NAME:-default}` in every string; collect unset names.
+
+    With `where`, each unset name is also recorded with the key path it was used at.
+    """
     if isinstance(value, str):
+        # environment values are parked in slots so that their text is never expanded again
+        slots: list[str] = []
 
         def repl(match: re.Match[str]) -> str:
             name, default = match.group(1), match.group(2)
             if name in env:
-                return env[name]
+                slots.append(env[name])
+                return f"\x00{len(slots) - 1}\x00"
             if default is not None:
                 return default
             missing.append(name)
+            if where is not None:
+                where.append((name, path))
             return ""
 
-        return _ENV.sub(repl, value)
+        text = value
+        for _ in range(8):
+            expanded = _ENV.sub(repl, text)
+            if expanded == text:
+                break
+            text = expanded
+        return _SLOT.sub(lambda m: slots[int(m.group(1))], text)
     if isinstance(value, list):
-        return [substitute_env(v, env, missing) for v in value]
+        return [substitute_env(v, env, missing, (*path, i), where) for i, v in enumerate(value)]
     if isinstance(value, dict):
-        return {k: substitute_env(v, env, missing) for k, v in value.items()}
+        return {k: substitute_env(v, env, missing, (*path, k), where) for k, v in value.items()}
     return value
 
 
@@ -148,6 +170,42 @@ def _read_yaml(path: Path, collector: _Collector, rel: str) -> tuple[list[Any], 
         problem = getattr(exc, "problem", None) or str(exc)
         collector.add(rel, "", f"invalid YAML: {problem}", line)
         return [], text
+    except ValueError as exc:  # a value YAML recognises but cannot build, e.g. 2026-13-01
+        where, line = _unbuildable(text)
+        collector.add(rel, _format_path(where), f"invalid value: {exc}", line)
+        return [], text
+
+
+def _unbuildable(text: str) -> tuple[tuple[Any, ...], int | None]:
+    """Key path and line of the first scalar that cannot be constructed (best effort)."""
+    loader = yaml.SafeLoader("")
+
+    def walk(node: yaml.Node, path: tuple[Any, ...]) -> tuple[tuple[Any, ...], int] | None:
+        if isinstance(node, yaml.ScalarNode):
+            try:
+                loader.construct_object(node)
+            except ValueError:
+                return path, node.start_mark.line + 1
+        elif isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                found = walk(value, (*path, key.value))
+                if found:
+                    return found
+        elif isinstance(node, yaml.SequenceNode):
+            for i, value in enumerate(node.value):
+                found = walk(value, (*path, i))
+                if found:
+                    return found
+        return None
+
+    try:
+        for document in yaml.compose_all(text, Loader=yaml.SafeLoader):
+            found = walk(document, ()) if document is not None else None
+            if found:
+                return found
+    except yaml.YAMLError:
+        pass
+    return (), None
 
 
 def _section(docs: list[Any], key: str, rel: str, collector: _Collector, expect: type) -> Any:
@@ -203,19 +261,27 @@ def load_config(
     if slo_dir.is_dir():
         for path in sorted(slo_dir.glob("*.y*ml")):
             docs, _ = _read_yaml(path, collector, str(path))
-            raw["slos"].extend(_slo_documents(docs, str(path), collector))
+            items = _slo_documents(docs, str(path), collector)
+            raw["slos"].extend(
+                {**item, "__file__": str(path)} if isinstance(item, dict) else item
+                for item in items
+            )
 
     missing: list[str] = []
-    raw["sources"] = substitute_env(raw["sources"], env_values, missing)
-    for name in sorted(set(missing)):
+    where: list[tuple[str, tuple[Any, ...]]] = []
+    raw["sources"] = substitute_env(raw["sources"], env_values, missing, ("sources",), where)
+    for name, used_at in sorted(set(where), key=lambda w: (_format_path(w[1]), w[0])):
         collector.add(
             rels["sources"],
-            "sources",
+            _format_path(used_at),
             f"environment variable ${{{name}}} is not set (secrets come from the environment "
             "or Streamlit secrets)",
+            _nearest_line(indexes.get("sources", {}), used_at),
         )
 
     parsed: dict[str, Any] = {}
+    # (original position, file or None) of every valid item, for cross-file error messages
+    origins: dict[str, list[tuple[int, str | None]]] = {}
     parsers: dict[str, Callable[[Any], Any]] = {
         "initiatives": lambda v: Config(initiatives=v).initiatives,
         "slos": lambda v: Config(slos=v).slos,
@@ -230,20 +296,39 @@ def load_config(
         if section in ("initiatives", "slos", "controls", "waivers", "sources"):
             # validate item by item so one bad entry does not hide the others' errors
             good = []
+            origins[section] = []
             for i, item in enumerate(value):
+                origin = item.pop("__file__", None) if isinstance(item, dict) else None
                 try:
                     good.extend(parse([item]))
+                    origins[section].append((i, origin))
                 except ValidationError as exc:
                     prefix: tuple[Any, ...] = (section, i)
-                    origin = item.pop("__file__", None) if isinstance(item, dict) else None
-                    _report_items(collector, origin or rels[section], exc, prefix, indexes, section)
+                    # an item from another file has no line index here
+                    lines = indexes if origin is None else {}
+                    _report_items(collector, origin or rels[section], exc, prefix, lines, section)
             parsed[section] = good
+        elif section == "gates":
+            # stage by stage, so one bad check does not hide the other stages' errors
+            parsed[section] = {}
+            for stage, checks in value.items():
+                if stage not in STAGES:
+                    collector.add(
+                        rels[section],
+                        f"gates.{stage}",
+                        f"expected a stage, one of {STAGES}",
+                        _nearest_line(indexes.get(section, {}), ("gates", stage)),
+                    )
+                try:
+                    parsed[section].update(parse({stage: checks}))
+                except ValidationError as exc:
+                    collector.from_validation(rels[section], exc, (), indexes.get(section, {}))
         else:
             try:
                 parsed[section] = parse(value)
             except ValidationError as exc:
-                collector.from_validation(rels[section], exc, (section,), indexes.get(section, {}))
-                parsed[section] = {} if section == "gates" else Settings()
+                collector.from_validation(rels[section], exc, (), indexes.get(section, {}))
+                parsed[section] = Settings()
     config = Config(
         initiatives=parsed["initiatives"],
         slos=parsed["slos"],
@@ -254,7 +339,7 @@ def load_config(
         settings=parsed["settings"],
         root=str(root.resolve().parent),
     )
-    _cross_check(config, rels, indexes, collector)
+    _cross_check(config, rels, indexes, collector, origins)
     if collector.issues:
         raise ConfigError(collector.issues)
     return config
@@ -314,8 +399,18 @@ def _cross_check(
     rels: dict[str, str],
     indexes: dict[str, dict[tuple[Any, ...], int]],
     collector: _Collector,
+    origins: dict[str, list[tuple[int, str | None]]] | None = None,
 ) -> None:
     """References between files: SLO and waiver initiatives, gate stages, duplicate ids."""
+
+    def origin(section: str, i: int) -> tuple[int, str, dict[tuple[Any, ...], int]]:
+        """Position in the file, file name and line index of the i-th valid item."""
+        known_origins = (origins or {}).get(section, [])
+        position, file = known_origins[i] if i < len(known_origins) else (i, None)
+        if file is not None:
+            return position, file, {}
+        return position, rels[section], indexes.get(section, {})
+
     ids = [i.id for i in config.initiatives]
     _duplicates(ids, "initiatives", "id", rels, indexes, collector)
     _duplicates([s.name for s in config.slos], "slos", "name", rels, indexes, collector)
@@ -324,48 +419,48 @@ def _cross_check(
     known = set(ids)
     for i, slo in enumerate(config.slos):
         if slo.initiative not in known:
-            path = ("slos", i, "initiative")
+            position, file, index = origin("slos", i)
+            path = ("slos", position, "initiative")
             collector.add(
-                rels["slos"],
+                file,
                 _format_path(path),
                 f"unknown initiative {slo.initiative!r} (expected one of {sorted(known)})",
-                _nearest_line(indexes.get("slos", {}), path),
+                _nearest_line(index, path),
             )
     check_ids = {c.id for checks in config.gates.values() for c in checks}
     for stage, checks in config.gates.items():
-        if stage not in STAGES:
-            collector.add(rels["gates"], f"gates.{stage}", f"expected a stage, one of {STAGES}")
         _duplicates(
             [c.id for c in checks], f"gates.{stage}", "id", rels, indexes, collector, "gates"
         )
     for i, waiver in enumerate(config.waivers):
-        path = ("waivers", i)
-        line = _nearest_line(indexes.get("waivers", {}), path)
+        position, file, index = origin("waivers", i)
+        path = ("waivers", position)
         if waiver.initiative not in known:
             collector.add(
-                rels["waivers"],
+                file,
                 _format_path((*path, "initiative")),
                 f"unknown initiative {waiver.initiative!r}",
-                line,
+                _nearest_line(index, (*path, "initiative")),
             )
         if waiver.check not in check_ids:
             collector.add(
-                rels["waivers"],
+                file,
                 _format_path((*path, "check")),
                 f"unknown gate check {waiver.check!r}",
-                line,
+                _nearest_line(index, (*path, "check")),
             )
     for i, source in enumerate(config.sources):
+        position, _, index = origin("sources", i)
         for name in source.initiatives:
             if name not in known:
-                path = ("sources", i, "initiatives")
+                path = ("sources", position, "initiatives")
                 collector.add(
                     rels["sources"],
                     _format_path(path),
                     f"unknown initiative {name!r}",
-                    _nearest_line(indexes.get("sources", {}), path),
+                    _nearest_line(index, path),
                 )
-        _check_source(source, i, rels, indexes, collector)
+        _check_source(source, position, rels, indexes, collector)
 
 
 def _check_source(
