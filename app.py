@@ -1,0 +1,28 @@
+"""pilotwatch dashboard: `streamlit run app.py`. The router: shared sidebar, banners, pages.
+
+Pages live in pages/ and render what metrics/ computed (see docs/dashboard.md). The config
+directory is $PILOTWATCH_CONFIG (default: config/ next to this file).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages.common import PAGES, banners, build_context
+
+st.set_page_config(page_title="pilotwatch", page_icon="🩺", layout="wide")
+
+ctx = build_context()
+pages = {
+    spec.path: st.Page(
+        spec.path, title=spec.title, icon=spec.icon, default=spec.path == ctx.role.landing
+    )
+    for spec in PAGES
+}
+current = st.navigation(list(pages.values()))
+if st.session_state.pop("_pw_go_landing", False) and current is not pages[ctx.role.landing]:
+    # query_params={}: a plain switch_page would try to clear the URL and refuse, because the
+    # sidebar widgets are bound to it (the widgets keep their values either way)
+    st.switch_page(pages[ctx.role.landing], query_params={})
+banners(ctx)
+current.run()

@@ -1,0 +1,95 @@
+"""Data sources: per source rows, quarantine, newest timestamp, staleness and the last error."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from metrics import series
+from pages import common as c
+
+ctx = c.context()
+c.header(ctx, "Data sources", "Where every number comes from, and how fresh it is")
+
+health = ctx.data.health
+if not health:
+    c.empty(
+        "data sources configured",
+        "Add connector instances to config/sources.yaml (docs/connectors.md), e.g. a `file` "
+        "source for CSV or Parquet, then reload.",
+    )
+else:
+    fresh = {r["source"]: r for r in ctx.report.get("sources", [])}
+    age = {
+        r["source"]: r["age_hours"]
+        for r in ctx.portfolio.freshness.select("source", "age_hours").to_dicts()
+    }
+    default_budget = ctx.config.settings.default_freshness
+    budgets = {s.name: s.freshness or default_budget for s in ctx.config.sources}
+    rows = []
+    for h in health:
+        f = fresh.get(h.source, {})
+        if not h.ok:
+            state = "⚠️ failed, showing snapshot" if h.using_snapshot else "❌ failed"
+        else:
+            state = "✅ loaded"
+        rows.append(
+            {
+                "source": h.source,
+                "type": h.type,
+                "tables": ", ".join(h.tables),
+                "load": state,
+                "rows": h.rows,
+                "quarantined": h.quarantined,
+                "newest row loaded": h.newest,
+                "newest before as-of": f.get("newest") or "—",
+                "stale": "🕰️ stale" if f.get("stale") else ("fresh" if f else "—"),
+                "age h at as-of": age.get(h.source),
+                "freshness budget": budgets.get(h.source, "—"),
+                "serves": ", ".join(f.get("serves", [])),
+                "last success": h.last_success,
+                "last error": h.last_error or "",
+                "load s": h.load_seconds,
+                "warnings": " | ".join(h.warnings),
+            }
+        )
+    frame = pl.DataFrame(rows, infer_schema_length=None)
+    if not ctx.detailed:
+        frame = frame.drop("load s")
+    c.table(
+        frame,
+        {
+            "age h at as-of": st.column_config.NumberColumn(format="%.1f"),
+            "load s": st.column_config.NumberColumn(format="%.2f"),
+        },
+        key="source_table",
+    )
+    st.caption(
+        "A source is stale when its newest row before the as-of is older than its freshness "
+        "budget; stale sources count against the initiatives they serve (gate dimension `data`). "
+        "A failing source keeps its last good snapshot (data/.snapshots) when there is one."
+    )
+    for h in health:
+        for warning in h.warnings:
+            st.caption(f"{c.plain(h.source)}: {c.plain(warning)}")
+
+    st.subheader("Quarantined rows")
+    quarantine = ctx.data.quarantine
+    if quarantine.height == 0:
+        st.success("No quarantined rows: every row met its table's schema.", icon="✅")
+    else:
+        sources = sorted(set(quarantine.get_column("source").to_list()))
+        options = ["(all)", *sources]
+        if st.session_state.get("quarantine_source") not in options:
+            st.session_state["quarantine_source"] = "(all)"
+        chosen = st.selectbox("Source", options, key="quarantine_source")
+        shown = quarantine if chosen == "(all)" else quarantine.filter(pl.col("source") == chosen)
+        reasons = series.quarantine_reasons(shown)
+        st.markdown("**By reason**")
+        c.table(reasons, key="quarantine_reasons")
+        st.markdown("**Rows** (location in the source, and why)")
+        c.table(shown, key="quarantine_rows", height=300)
+        st.caption(
+            "Quarantined rows are counted and kept out of every metric, never silently dropped. "
+            "Fix them at the source or in the source's column/value mapping (config/sources.yaml)."
+        )

@@ -1,0 +1,155 @@
+"""Outcomes: KPI values against target and baseline, with small cells suppressed."""
+
+from __future__ import annotations
+
+import altair as alt
+import polars as pl
+import streamlit as st
+
+from metrics import series
+from pages import common as c
+
+ctx = c.context()
+c.header(ctx, "Outcomes", "Are the pilots improving care, operations and costs")
+hidden = f"<{ctx.small_cell}"
+
+
+def shown(value: float | None, status: str) -> str:
+    """The latest value as displayed: suppressed cells never show a number."""
+    return hidden if status == "suppressed" else c.num(value)
+
+
+if not c.no_initiatives(ctx):
+    rows = [
+        {
+            "initiative": item["name"],
+            "kpi": o["kpi"],
+            "kind": o["kind"],
+            "status": c.label(c.KPI_LABEL, o["status"]),
+            "latest": shown(o["value"], o["status"]),
+            "target": o["target"],
+            "baseline": o["baseline"],
+            "direction": f"{o['direction']} is better",
+            "unit": o["unit"],
+            "period end": o["period_end"] or "—",
+        }
+        for item in ctx.items
+        for o in item["outcomes"]
+    ]
+    if not rows:
+        c.empty(
+            "KPIs for the shown initiatives",
+            "Add `kpis:` to each initiative in config/initiatives.yaml and feed the "
+            "`kpi_observations` table from a source (docs/connectors.md).",
+        )
+    else:
+        st.subheader("Latest value per KPI")
+        c.table(
+            pl.DataFrame(rows, infer_schema_length=None),
+            {"target": st.column_config.NumberColumn(format="%.4g")},
+            key="kpi_table",
+        )
+        shares = ", ".join(
+            f"{c.plain(i['name'])} {c.pct(i['outcomes_summary']['on_track_share'], 0)}"
+            for i in ctx.items
+        )
+        st.caption(
+            f"On-track share (of KPIs with a value): {shares}. Count-based values with a numerator "
+            f"of 1 to {ctx.small_cell - 1} or a denominator under {ctx.small_cell} show as "
+            f"“{hidden}” and are never exported."
+        )
+
+        st.subheader("Trends")
+        item = c.pick_initiative(ctx)
+        if item is not None and item["outcomes"]:
+            definition = ctx.config.initiative(item["id"])
+            observations = (
+                ctx.data.tables["kpi_observations"]
+                .filter(pl.col("initiative") == item["id"])
+                .collect()
+                if "kpi_observations" in ctx.data.tables
+                else pl.DataFrame()
+            )
+            trend = (
+                series.kpi_series(observations, [definition], ctx.as_of, ctx.small_cell)
+                if observations.height
+                else pl.DataFrame()
+            )
+            if trend.height == 0:
+                c.empty(
+                    f"KPI observations for {item['name']} before the as-of",
+                    "Feed the `kpi_observations` table (initiative, kpi, period_end, value or "
+                    "numerator + denominator) from a source in config/sources.yaml.",
+                )
+            else:
+                cols = st.columns(2)
+                for n, kpi in enumerate(definition.kpis):
+                    data = trend.filter(pl.col("kpi") == kpi.name)
+                    with cols[n % 2]:
+                        st.markdown(
+                            f"**{c.plain(kpi.name)}** ({kpi.kind}, {kpi.direction} is better)"
+                        )
+                        if data.height == 0:
+                            st.caption("No observations yet.")
+                            continue
+                        values = data.filter(~pl.col("suppressed"))
+                        suppressed = data.filter(pl.col("suppressed")).with_columns(
+                            pl.lit(hidden).alias("shown")
+                        )
+                        x = alt.X("period_end:T", title=None)
+                        line = (
+                            alt.Chart(values)
+                            .mark_line(point=True, color=c.OKABE["blue"])
+                            .encode(
+                                x=x,
+                                y=alt.Y("value:Q", title=kpi.unit or "value"),
+                                tooltip=["period_end", alt.Tooltip("value:Q", format=".4g")],
+                            )
+                        )
+                        refs = pl.DataFrame(
+                            {
+                                "line": ["target", "baseline"],
+                                "value": [kpi.target, kpi.baseline],
+                            },
+                            schema={"line": pl.String(), "value": pl.Float64()},
+                        ).drop_nulls()
+                        rules = (
+                            alt.Chart(refs)
+                            .mark_rule()
+                            .encode(
+                                y="value:Q",
+                                strokeDash=alt.StrokeDash(
+                                    "line:N",
+                                    scale=alt.Scale(
+                                        domain=["target", "baseline"], range=[[6, 3], [1, 3]]
+                                    ),
+                                    title=None,
+                                ),
+                                color=alt.Color(
+                                    "line:N",
+                                    scale=alt.Scale(
+                                        domain=["target", "baseline"],
+                                        range=[c.OKABE["vermillion"], c.OKABE["black"]],
+                                    ),
+                                    title=None,
+                                ),
+                                tooltip=["line", "value"],
+                            )
+                        )
+                        layers = line + rules
+                        if suppressed.height:
+                            layers += (
+                                alt.Chart(suppressed)
+                                .mark_text(color=c.OKABE["purple"], fontWeight="bold")
+                                .encode(
+                                    x=x,
+                                    y=alt.value(10),
+                                    text="shown:N",
+                                    tooltip=["period_end", "shown"],
+                                )
+                            )
+                        c.chart(
+                            layers.properties(height=200),
+                            f"{kpi.name} over time against its target (dashed) and baseline "
+                            f"(dotted); suppressed periods are marked {hidden} at the top.",
+                        )

@@ -1,0 +1,155 @@
+"""Steering review: a printable page of verdicts, what changed, top risks, milestones, exports."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import polars as pl
+import streamlit as st
+
+from metrics import compare, series
+from pages import common as c
+from pilotwatch.render import SUMMARY_HEADER, render_html, summary_rows
+from pilotwatch.render import VERDICT_LABEL as REPORT_VERDICT
+from pilotwatch.report import dumps
+
+COMPARE_DAYS = 28  # the default "last review": four weeks before the as-of
+
+ctx = c.context()
+c.header(ctx, "Steering review", "Go / Conditional / No-Go per stage gate, and what changed")
+st.caption(
+    "To print: collapse the sidebar and use your browser's Print (Ctrl/Cmd+P), or download the "
+    "printable HTML report at the bottom (the same document as `pilotwatch report --html`)."
+)
+
+if not c.no_initiatives(ctx):
+    items = ctx.items
+    ids = [i["id"] for i in items]
+    shown_report = {**ctx.report, "initiatives": items}
+
+    st.subheader("Verdicts")
+    verdicts = pl.DataFrame(summary_rows(shown_report), schema=SUMMARY_HEADER, orient="row")
+    verdicts = verdicts.with_columns(
+        pl.col("Verdict").replace_strict(
+            {REPORT_VERDICT[v]: c.VERDICT_LABEL[v] for v in c.VERDICT_LABEL},
+            default=pl.col("Verdict"),
+        )
+    )
+    c.table(verdicts, key="verdicts")
+
+    st.subheader("What changed")
+    default_day = (ctx.as_of - timedelta(days=COMPARE_DAYS)).date()
+    day = st.date_input(
+        "Compared with the as-of of (UTC, same time of day)",
+        value=default_day,
+        key="compare_date",
+        bind="query-params",
+    )
+    earlier = datetime.combine(day or default_day, ctx.as_of.timetz()).astimezone(UTC)
+    if earlier >= ctx.as_of:
+        st.warning("Pick a date before the as-of to see what changed.", icon="⚠️")
+    else:
+        before = ctx.report_at(earlier)
+        diff = compare.diff_reports(
+            {**before, "initiatives": [i for i in before["initiatives"] if i["id"] in ids]},
+            shown_report,
+        )
+        st.caption(f"From {before['as_of']} to {ctx.report['as_of']}.")
+        sections = [
+            ("verdicts", "Verdict changes"),
+            ("scores", "Score changes"),
+            ("new_breaches", "New SLO breaches"),
+            ("new_gaps", "New or changed compliance gaps"),
+            ("recovered", "SLOs no longer breached"),
+            ("closed_gaps", "Closed compliance gaps"),
+            ("new_initiatives", "New initiatives"),
+        ]
+        left, right = st.columns(2)
+        for n, (key, title) in enumerate(sections):
+            with left if n % 2 == 0 else right:
+                st.markdown(f"**{title}**")
+                rows = diff[key]
+                if not rows:
+                    st.caption("None.")
+                    continue
+                frame = pl.DataFrame(rows, infer_schema_length=None)
+                if key == "verdicts":
+                    frame = frame.with_columns(
+                        pl.col("before", "after").replace_strict(c.VERDICT_LABEL)
+                    )
+                c.table(
+                    frame.drop("initiative"),
+                    {
+                        "before": st.column_config.Column("before"),
+                        "delta": st.column_config.NumberColumn(format="%+.1f"),
+                    },
+                    key=f"diff_{key}",
+                )
+
+    st.subheader("Top risks")
+    risks = compare.top_risks(ctx.report, limit=10, ids=ids)
+    if not risks:
+        st.success("No open risk signals for the shown initiatives.", icon="✅")
+    else:
+        c.table(
+            pl.DataFrame(risks).select(
+                pl.col("name").alias("initiative"),
+                pl.col("verdict").replace_strict(c.VERDICT_LABEL),
+                pl.col("title").alias("risk"),
+                pl.col("detail").alias("what to do"),
+                "owner",
+            ),
+            key="risks",
+        )
+        st.caption(
+            "Ranked: patient impact, gate blockers, paging burn rates, breached SLOs and open "
+            "sev 1-2, compliance gaps, expiring waivers and stale data, undecided blocking checks."
+        )
+
+    st.subheader("Milestones due")
+    definitions = [ctx.config.initiative(i) for i in ids]
+    milestones = series.milestone_table(definitions, ctx.as_of, horizon_days=90)
+    due = milestones.filter(pl.col("state").is_in(["overdue", "due_soon"]))
+    if milestones.height == 0:
+        c.empty("milestones", "Add the 90/180/360-day plan to config/initiatives.yaml.")
+    elif due.height == 0:
+        st.caption("No open milestone is overdue or due within 90 days.")
+    else:
+        c.table(
+            due.select(
+                pl.col("state").replace_strict(c.MILESTONE_LABEL).alias("state"),
+                pl.col("name").alias("initiative"),
+                "milestone",
+                "due",
+                "days_to_due",
+                "owner",
+            ),
+            key="milestones_due",
+        )
+
+    st.subheader("Downloads")
+    stamp = ctx.report["as_of"].replace(":", "").replace("-", "")
+    scope = "shown initiatives" if ctx.filters_active else "the whole portfolio"
+    cols = st.columns(3)
+    cols[0].download_button(
+        "Report JSON (schema 1)",
+        dumps(shown_report),
+        file_name=f"pilotwatch-report-{stamp}.json",
+        mime="application/json",
+        help=f"The same JSON as `pilotwatch report --json`, for {scope}.",
+        key="download_json",
+    )
+    cols[1].download_button(
+        "Verdicts CSV",
+        pl.DataFrame(summary_rows(shown_report), schema=SUMMARY_HEADER, orient="row").write_csv(),
+        file_name=f"pilotwatch-verdicts-{stamp}.csv",
+        mime="text/csv",
+        key="download_csv",
+    )
+    cols[2].download_button(
+        "Printable HTML report",
+        render_html(shown_report),
+        file_name=f"pilotwatch-steering-{stamp}.html",
+        mime="text/html",
+        key="download_html",
+    )

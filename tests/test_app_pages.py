@@ -1,0 +1,365 @@
+"""Every dashboard page on the demo data: it runs, shows its key elements, and its numbers are
+the report's (`engine.run` + `build_report`, i.e. `pilotwatch report --json`)."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from app_helpers import (
+    ROOT,
+    chart_data,
+    charts,
+    download,
+    ensure_demo,
+    frame,
+    new_app,
+    open_page,
+    texts,
+)
+
+from pages import common as c
+from pilotwatch import engine
+from pilotwatch.render import SUMMARY_HEADER, summary_rows
+from pilotwatch.report import build_report, dumps
+
+EARLIER = datetime(2026, 11, 9, 12, 0, tzinfo=UTC)
+UNLINKED_COLUMNS = ["incident_id", "initiative", "severity", "title", "opened_at"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _demo_config() -> Iterator[None]:
+    ensure_demo()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv(c.CONFIG_ENV, raising=False)
+        yield
+
+
+@pytest.fixture(scope="module")
+def report() -> dict[str, Any]:
+    return build_report(engine.run(ROOT / "config").portfolio)
+
+
+def _item(report: dict[str, Any], iid: str) -> dict[str, Any]:
+    return next(i for i in report["initiatives"] if i["id"] == iid)
+
+
+def _same(shown: Any, expected: Any) -> bool:
+    """A displayed number equals the report's (null shows as NaN/None in a dataframe)."""
+    if expected is None:
+        return shown is None or (isinstance(shown, float) and math.isnan(shown))
+    return shown == expected
+
+
+def _ok(at: Any) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def test_portfolio_matches_the_report(report: dict[str, Any]) -> None:
+    at = new_app()
+    at.run()
+    _ok(at)
+    assert [t.value for t in at.title] == ["Portfolio"]
+    table = frame(at, "id", "score", "verdict")
+    assert table["id"].tolist() == [i["id"] for i in report["initiatives"]]
+    for row in table.to_dict("records"):
+        item = _item(report, row["id"])
+        readiness = item["readiness"]
+        assert _same(row["score"], readiness["score"]), row["id"]
+        assert row["verdict"] == c.VERDICT_LABEL[readiness["verdict"]]
+        assert row["open sev 1-2"] == item["incidents"]["open_sev12"]
+        assert row["compliance gaps"] == item["compliance"]["gap_count"]
+        assert row["stale sources"] == item["data"]["stale_sources"]
+        assert row["SLOs breached"] == sum(s["status"] == "breached" for s in item["slos"])
+        assert row["blockers"] == (", ".join(b["check"] for b in readiness["blockers"]) or "—")
+    # verdict tiles count the report's verdicts
+    tiles = {m.label: int(m.value) for m in at.metric}
+    for verdict, text in c.VERDICT_LABEL.items():
+        assert tiles[text] == sum(
+            i["readiness"]["verdict"] == verdict for i in report["initiatives"]
+        )
+    # the reason behind each verdict is one click away: an expander per initiative
+    titles = [e.label for e in at.expander]
+    assert len(titles) == len(report["initiatives"])
+    no_go = next(i for i in report["initiatives"] if i["readiness"]["verdict"] == "no_go")
+    expander = next(e for e in at.expander if no_go["name"] in e.label)
+    body = " ".join(texts(expander.markdown))
+    for blocker in no_go["readiness"]["blockers"]:
+        assert c.plain(blocker["check"]) in body
+    # heatmap + funnel, with tooltips and the colour-blind-safe palette
+    specs = charts(at)
+    assert len(specs) == 2
+    spec_text = json.dumps(specs)
+    assert "tooltip" in spec_text and c.OKABE["vermillion"] in spec_text
+
+
+def test_initiative_checklist_shows_blockers_remediation_and_owners(
+    report: dict[str, Any],
+) -> None:
+    item = next(i for i in report["initiatives"] if i["readiness"]["blockers"])
+    at = new_app(initiative=item["id"])
+    open_page(at, "initiative")
+    _ok(at)
+    assert at.selectbox(key="initiative").value == item["id"]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Score"] == c.num(item["readiness"]["score"], 1)
+    assert metrics["Gate verdict"] == c.VERDICT_LABEL[item["readiness"]["verdict"]]
+    checklist = frame(at, "outcome", "check", "remediation", "owner")
+    assert checklist["check"].tolist() == [ch["id"] for ch in item["readiness"]["checks"]]
+    for row, check in zip(checklist.to_dict("records"), item["readiness"]["checks"], strict=True):
+        assert row["outcome"] == c.OUTCOME_LABEL[check["outcome"]]
+        assert _same(row["value"], check["value"])
+        assert row["owner"] == check["owner"]
+    errors = texts(at.error)
+    assert len(errors) == len(item["readiness"]["blockers"])
+    for blocker, text in zip(item["readiness"]["blockers"], errors, strict=True):
+        assert c.plain(blocker["remediation"]) in text
+    # SLO cards carry the report's budget remaining; milestones chart is on the page
+    shown = [m.value for m in at.metric if m.label == "Error budget remaining"]
+    assert shown == [c.pct(s["budget_remaining"]) for s in item["slos"]]
+    assert len(charts(at)) == 1  # the milestone timeline
+    controls = frame(at, "control", "title", "expiry")
+    assert len(controls) == item["compliance"]["required"]
+
+
+def test_slos_sorted_by_budget_with_report_numbers(report: dict[str, Any]) -> None:
+    at = new_app()
+    open_page(at, "slos")
+    _ok(at)
+    table = frame(at, "slo", "budget remaining", "status")
+    slos = {s["name"]: s for i in report["initiatives"] for s in i["slos"]}
+    assert sorted(table["slo"]) == sorted(slos)
+    values = [slos[name]["budget_remaining"] for name in table["slo"]]
+    known = [v for v in values if v is not None]
+    assert known == sorted(known) and values[: len(known)] == known  # nulls last
+    for row in table.to_dict("records"):
+        slo = slos[row["slo"]]
+        assert _same(row["budget remaining"], slo["budget_remaining"])
+        assert row["status"] == c.SLO_LABEL[slo["status"]]
+    # the first SLO (least budget) is selected: its cards, burn-down and alert pairs
+    first = slos[table["slo"].iloc[0]]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Budget remaining"] == c.pct(first["budget_remaining"])
+    burn_down = chart_data(at, 0)[0]
+    assert burn_down["budget_remaining"][-1] == pytest.approx(first["budget_remaining"])
+    # deployments are drawn on the SLI chart, with their ids in the tooltip
+    assert "deploy_id" in json.dumps(charts(at)[1])
+    pairs = frame(at, "alert", "severity", "long window", "short window")
+    firing = {(a["severity"], a["long"], a["short"]) for a in first["alerts"]}
+    for row in pairs.to_dict("records"):
+        key = (row["severity"], row["long window"], row["short window"])
+        assert (row["alert"] == "🔥 FIRING") == (key in firing)
+        assert _same(row["burn (long)"], first["burn_rates"][row["long window"]])
+
+
+def test_slo_page_warns_on_low_traffic(report: dict[str, Any]) -> None:
+    low = [s for i in report["initiatives"] for s in i["slos"] if s["low_traffic"]]
+    if not low:
+        pytest.skip("the demo has no low-traffic SLO")
+    at = new_app(slo=low[0]["name"])
+    open_page(at, "slos")
+    _ok(at)
+    assert any("Low traffic" in w for w in texts(at.warning))
+    assert c.pct(low[0]["one_bad_event_budget_share"]) in " ".join(texts(at.warning))
+
+
+def test_delivery_four_keys_and_unlinked_incidents(report: dict[str, Any]) -> None:
+    at = new_app()
+    open_page(at, "delivery")
+    _ok(at)
+    keys = frame(at, "initiative", "deployments", "change failure rate", "lead time n")
+    for row, item in zip(keys.to_dict("records"), report["initiatives"], strict=True):
+        d = item["delivery"]
+        assert row["initiative"] == item["name"]
+        assert row["deployments"] == d["deployments"]
+        assert _same(row["change failure rate"], d["change_failure_rate"])
+        assert _same(row["lead time h (median)"], d["lead_time_hours_median"])
+        assert row["frequency level"] == c.LEVEL_LABEL[d["levels"]["frequency"]]
+        assert row["lead time n"] == d["n"]["lead_time"]
+    incidents = frame(at, "incident_id", "title", "link_method", "linked_deploy_id")
+    assert "patient" not in " ".join(incidents.columns).replace("patient_impact", "")
+    unlinked = [e.value for e in at.dataframe if list(e.value.columns) == UNLINKED_COLUMNS]
+    assert unlinked, "the unlinked incident table is missing"
+    total = sum(i["delivery"]["unlinked_incidents"] for i in report["initiatives"])
+    assert len(unlinked[0]) == total
+    assert set(unlinked[0]["incident_id"]) <= set(incidents["incident_id"])
+    assert any("How incidents are linked" in e.label for e in at.expander)
+    assert len(charts(at)) >= 1
+
+
+def test_outcomes_suppress_small_cells(report: dict[str, Any]) -> None:
+    at = new_app()
+    open_page(at, "outcomes")
+    _ok(at)
+    table = frame(at, "kpi", "latest", "status")
+    expected = [(i["name"], o) for i in report["initiatives"] for o in i["outcomes"]]
+    assert len(table) == len(expected)
+    for row, (name, o) in zip(table.to_dict("records"), expected, strict=True):
+        assert (row["initiative"], row["kpi"]) == (name, o["kpi"])
+        if o["status"] == "suppressed":
+            assert row["latest"] == "<11"
+        else:
+            assert row["latest"] == c.num(o["value"])
+    assert any(o["status"] == "suppressed" for _, o in expected), "demo shows a suppressed cell"
+
+
+def test_outcome_trend_chart_for_an_initiative_with_kpis(report: dict[str, Any]) -> None:
+    item = next(
+        i for i in report["initiatives"] if any(o["status"] == "suppressed" for o in i["outcomes"])
+    )
+    at = new_app(initiative=item["id"])
+    open_page(at, "outcomes")
+    _ok(at)
+    specs = charts(at)
+    assert len(specs) == len(item["outcomes"])
+    shown = [d.to_dicts() for n in range(len(specs)) for d in chart_data(at, n)]
+    assert "<11" in json.dumps(shown, default=str)  # suppressed periods are marked, not plotted
+
+
+def test_compliance_gaps_and_matrix(report: dict[str, Any]) -> None:
+    at = new_app()
+    open_page(at, "compliance")
+    _ok(at)
+    coverage = frame(at, "initiative", "required", "coverage", "gaps")
+    for row, item in zip(coverage.to_dict("records"), report["initiatives"], strict=True):
+        assert row["required"] == item["compliance"]["required"]
+        assert _same(row["coverage"], item["compliance"]["coverage"])
+        assert row["gaps"] == item["compliance"]["gap_count"]
+    gaps = frame(at, "initiative", "status", "control", "owner", "expiry")
+    assert len(gaps) == sum(i["compliance"]["gap_count"] for i in report["initiatives"])
+    assert all(isinstance(o, str) and o for o in gaps["owner"])
+    names = [i["name"] for i in report["initiatives"]]
+    matrix = frame(at, "control", "title", *names)
+    assert list(matrix.columns) == ["control", "title", *names]
+    required = sum(i["compliance"]["required"] for i in report["initiatives"])
+    assert sum((matrix[n] != "· not required").sum() for n in names) == required
+
+
+def test_steering_review_numbers_and_downloads(report: dict[str, Any]) -> None:
+    at = new_app()
+    open_page(at, "steering")
+    _ok(at)
+    verdicts = frame(at, *SUMMARY_HEADER)
+    expected = summary_rows(report)
+    assert len(verdicts) == len(expected)
+    for row, want in zip(verdicts.to_dict("records"), expected, strict=True):
+        for column, value in zip(SUMMARY_HEADER, want, strict=True):
+            if column != "Verdict":
+                assert row[column] == value
+    assert download(at, "download_json").decode() == dumps(report)
+    csv = download(at, "download_csv").decode().splitlines()
+    assert csv[0].split(",")[:3] == SUMMARY_HEADER[:3]
+    assert len(csv) == len(expected) + 1
+    assert b"<!doctype html>" in download(at, "download_html")
+    subheaders = [s.value for s in at.subheader]
+    for title in ("Verdicts", "What changed", "Top risks", "Milestones due", "Downloads"):
+        assert title in subheaders
+
+
+def test_steering_what_changed_uses_the_earlier_report(report: dict[str, Any]) -> None:
+    earlier = build_report(engine.run(ROOT / "config", EARLIER).portfolio)
+    changed = [
+        (i["name"], _item(earlier, i["id"])["readiness"]["verdict"], i["readiness"]["verdict"])
+        for i in report["initiatives"]
+        if _item(earlier, i["id"])["readiness"]["verdict"] != i["readiness"]["verdict"]
+    ]
+    at = new_app()
+    open_page(at, "steering")
+    at.date_input(key="compare_date").set_value(EARLIER.date()).run()
+    _ok(at)
+    assert any(earlier["as_of"] in t for t in texts(at.caption))
+    if changed:
+        table = frame(at, "name", "before", "after")
+        shown = [(r["name"], r["before"], r["after"]) for r in table.to_dict("records")]
+        assert shown == [(n, c.VERDICT_LABEL[b], c.VERDICT_LABEL[a]) for n, b, a in changed]
+
+
+def test_data_sources_page(report: dict[str, Any]) -> None:
+    at = new_app()
+    open_page(at, "data_sources")
+    _ok(at)
+    table = frame(at, "source", "rows", "quarantined", "stale")
+    stale = {s["source"]: s["stale"] for s in report["sources"]}
+    assert set(table["source"]) == set(stale)
+    for row in table.to_dict("records"):
+        assert (row["stale"] == "🕰️ stale") == stale[row["source"]]
+        assert row["load"] == "✅ loaded"
+
+
+def test_filters_change_what_is_shown(report: dict[str, Any]) -> None:
+    at = new_app()
+    at.run()
+    at.multiselect(key="f_stage").set_value(["production"]).run()
+    _ok(at)
+    table = frame(at, "id", "score")
+    assert table["id"].tolist() == [
+        i["id"] for i in report["initiatives"] if i["stage"] == "production"
+    ]
+    at.multiselect(key="f_stage").set_value([]).run()
+    at.multiselect(key="f_verdict").set_value(["no_go"]).run()
+    table = frame(at, "id", "score")
+    no_go = [i["id"] for i in report["initiatives"] if i["readiness"]["verdict"] == "no_go"]
+    assert table["id"].tolist() == no_go
+    # the filter follows the user to other pages
+    open_page(at, "compliance")
+    coverage = frame(at, "initiative", "required", "coverage")
+    assert coverage["initiative"].tolist() == [_item(report, i)["name"] for i in no_go]
+
+
+def test_as_of_changes_the_numbers(report: dict[str, Any]) -> None:
+    earlier = build_report(engine.run(ROOT / "config", EARLIER).portfolio)
+    at = new_app()
+    at.run()
+    at.date_input(key="as_of_date").set_value(EARLIER.date()).run()
+    _ok(at)
+    assert any(earlier["as_of"] in t for t in texts(at.caption))
+    table = frame(at, "id", "score", "verdict")
+    for row in table.to_dict("records"):
+        assert _same(row["score"], _item(earlier, row["id"])["readiness"]["score"])
+        assert row["verdict"] == c.VERDICT_LABEL[_item(earlier, row["id"])["readiness"]["verdict"]]
+    now = [_item(report, i)["readiness"]["score"] for i in table["id"]]
+    assert [None if math.isnan(v) else v for v in table["score"]] != now
+
+
+def test_role_preset_sets_landing_page_and_density() -> None:
+    at = new_app(role="executive")
+    at.run()
+    _ok(at)
+    assert [t.value for t in at.title] == ["Steering review"]
+    at = new_app()
+    at.run()
+    at.selectbox(key="role").set_value("engineering_lead").run()
+    _ok(at)
+    assert [t.value for t in at.title] == ["SLOs"]
+    assert "burn 5m" in frame(at, "slo", "status").columns  # detailed density
+
+
+def test_url_parameters_open_a_view() -> None:
+    at = new_app()
+    at.query_params["role"] = "Executive"
+    at.query_params["f_stage"] = ["production"]
+    at.run()
+    _ok(at)
+    assert [t.value for t in at.title] == ["Steering review"]
+    assert frame(at, "Initiative", "Verdict")["Stage"].tolist() == ["production", "production"]
+    at = new_app()
+    at.query_params["initiative"] = "e-prescribing"
+    at.query_params["as_of_date"] = EARLIER.date().isoformat()
+    at.run()
+    open_page(at, "initiative")
+    assert at.selectbox(key="initiative").value == "e-prescribing"
+    assert any("2026-11-09T12:00:00Z" in t for t in texts(at.caption))
+
+
+def test_switching_role_with_bound_filters_does_not_fail() -> None:
+    at = new_app()
+    at.run()
+    at.multiselect(key="f_stage").set_value(["pilot"]).run()
+    at.selectbox(key="role").set_value("executive").run()
+    _ok(at)
+    assert [t.value for t in at.title] == ["Steering review"]
+    assert set(frame(at, "Initiative", "Verdict")["Stage"]) == {"pilot"}
