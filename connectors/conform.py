@@ -126,6 +126,8 @@ def _parse_native(expr: pl.Expr, dtype: pl.DataType, target: pl.DataType, timezo
     """A native (typed) value -> canonical `target` (null where it does not convert)."""
     if dtype == pl.Null:
         return pl.lit(None, dtype=target)
+    if dtype == target and target != pl.Float64:
+        return expr  # already canonical: pass through, so predicates reach the scan
     if target == UTC_US:
         if dtype == pl.Date:
             return _localize(expr.cast(pl.Datetime("us")), timezone)

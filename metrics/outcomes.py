@@ -40,6 +40,28 @@ def kpi_definitions(initiatives: Sequence[Initiative]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=schema)
 
 
+def count_based() -> pl.Expr:
+    """The observation carries numerator and denominator counts."""
+    return pl.col("numerator").is_not_null() & pl.col("denominator").is_not_null()
+
+
+def small_cell_rule(threshold: int = 11) -> pl.Expr:
+    """Small-cell rule: a count-based value with numerator 1..t-1 or denominator below t."""
+    threshold = max(threshold, 11)
+    return count_based() & (
+        pl.col("numerator").is_between(1, threshold - 1) | (pl.col("denominator") < threshold)
+    )
+
+
+def observed_value() -> pl.Expr:
+    """numerator / denominator for a count-based observation, else `value`."""
+    return (
+        pl.when(count_based())
+        .then(pl.col("numerator") / pl.col("denominator"))
+        .otherwise(pl.col("value"))
+    )
+
+
 def latest_observations(observations: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
     """The latest observation per (initiative, kpi) with period_end < T.
 
@@ -64,21 +86,14 @@ def outcome_table(
     small_cell: int = 11,
 ) -> pl.DataFrame:
     """Per configured KPI: value (null when suppressed), status, period_end."""
-    small_cell = max(small_cell, 11)
     latest = latest_observations(observations, as_of).select(
         "initiative", "kpi", "period_end", "value", "numerator", "denominator"
     )
     table = kpi_definitions(initiatives).join(latest, on=["initiative", "kpi"], how="left")
-    counted = pl.col("numerator").is_not_null() & pl.col("denominator").is_not_null()
-    small = counted & (
-        pl.col("numerator").is_between(1, small_cell - 1) | (pl.col("denominator") < small_cell)
+    table = table.with_columns(
+        observed_value().alias("_raw"),
+        small_cell_rule(small_cell).fill_null(False).alias("suppressed"),
     )
-    raw = (
-        pl.when(counted)
-        .then(pl.col("numerator") / pl.col("denominator"))
-        .otherwise(pl.col("value"))
-    )
-    table = table.with_columns(raw.alias("_raw"), small.fill_null(False).alias("suppressed"))
     meets = (
         pl.when(pl.col("direction") == "higher")
         .then(pl.col("_raw") >= pl.col("target"))

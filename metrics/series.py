@@ -14,7 +14,9 @@ from typing import Any
 
 import polars as pl
 
+from metrics import outcomes
 from metrics.delivery import production_deployments
+from metrics.outcomes import kpi_definitions
 from metrics.slo import window_start
 from metrics.timewin import UTC_US, lit_ts
 from pilotwatch.config.models import STAGES, Initiative, Slo
@@ -253,37 +255,8 @@ def kpi_series(
     come out with `value` null and `suppressed` true (the rule of metrics/outcomes.py).
     One row per (initiative, kpi, period_end); ties keep the same row the report keeps.
     """
-    small_cell = max(small_cell, 11)
-    defs = pl.DataFrame(
-        [
-            {
-                "initiative": i.id,
-                "kpi": k.name,
-                "unit": k.unit,
-                "direction": k.direction,
-                "target": float(k.target),
-                "baseline": None if k.baseline is None else float(k.baseline),
-            }
-            for i in initiatives
-            for k in i.kpis
-        ],
-        schema={
-            "initiative": pl.String(),
-            "kpi": pl.String(),
-            "unit": pl.String(),
-            "direction": pl.String(),
-            "target": pl.Float64(),
-            "baseline": pl.Float64(),
-        },
-    )
-    counted = pl.col("numerator").is_not_null() & pl.col("denominator").is_not_null()
-    small = counted & (
-        pl.col("numerator").is_between(1, small_cell - 1) | (pl.col("denominator") < small_cell)
-    )
-    raw = (
-        pl.when(counted)
-        .then(pl.col("numerator") / pl.col("denominator"))
-        .otherwise(pl.col("value"))
+    defs = kpi_definitions(initiatives).select(
+        "initiative", "kpi", "unit", "direction", "target", "baseline"
     )
     latest = (
         observations.filter(pl.col("period_end") < lit_ts(as_of))
@@ -293,8 +266,13 @@ def kpi_series(
         )
         .group_by("initiative", "kpi", "period_end", maintain_order=True)
         .last()
-        .with_columns(small.fill_null(False).alias("suppressed"))
-        .with_columns(pl.when(pl.col("suppressed")).then(None).otherwise(raw).alias("value"))
+        .with_columns(outcomes.small_cell_rule(small_cell).fill_null(False).alias("suppressed"))
+        .with_columns(
+            pl.when(pl.col("suppressed"))
+            .then(None)
+            .otherwise(outcomes.observed_value())
+            .alias("value")
+        )
         .select("initiative", "kpi", pl.col("period_end").cast(UTC_US), "value", "suppressed")
     )
     return defs.join(latest, on=["initiative", "kpi"], how="inner").sort(
