@@ -312,3 +312,16 @@ def test_story_compliance(report: dict[str, dict[str, Any]], portfolio: Portfoli
     }
     statuses = set(portfolio.controls.get_column("status").to_list())
     assert {"ok", "not_applicable"} <= statuses
+
+
+def test_demo_report_validates_against_the_shipped_schema(portfolio: Portfolio) -> None:
+    import json
+
+    import jsonschema
+
+    from pilotwatch.report import SCHEMA_PATH
+
+    document = build_report(portfolio)
+    jsonschema.validate(document, json.loads(SCHEMA_PATH.read_text()))
+    assert document["as_of"] == "2026-11-16T12:00:00Z"
+    assert len(document["initiatives"]) == 8
