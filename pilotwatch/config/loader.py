@@ -146,14 +146,19 @@ class _Collector:
         index: dict[tuple[Any, ...], int],
     ) -> None:
         for item in error.errors():
-            loc = tuple(p for p in item["loc"] if not (isinstance(p, str) and "[" in p))
-            full = (*prefix, *loc)
-            message = item["msg"]
-            if item["type"] == "extra_forbidden":
-                message = "unknown key (check the spelling; see docs/config.md)"
-            elif item["type"] == "missing":
-                message = "required key is missing"
-            self.add(file, _format_path(full), message, _nearest_line(index, full))
+            self.add_error(file, (*prefix, *item["loc"]), item, index)
+
+    def add_error(
+        self, file: str, loc: tuple[Any, ...], item: Any, index: dict[tuple[Any, ...], int]
+    ) -> None:
+        """One pydantic error at key path `loc`, in words a config author can act on."""
+        full = tuple(p for p in loc if not (isinstance(p, str) and "[" in p))
+        message = item["msg"]
+        if item["type"] == "extra_forbidden":
+            message = "unknown key (check the spelling; see docs/config.md)"
+        elif item["type"] == "missing":
+            message = "required key is missing"
+        self.add(file, _format_path(full), message, _nearest_line(index, full))
 
 
 def _read_yaml(path: Path, collector: _Collector, rel: str) -> tuple[list[Any], str]:
@@ -362,14 +367,7 @@ def _report_items(
         fixed.append((loc, item))
     index = indexes.get(section, {})
     for loc, item in fixed:
-        loc = tuple(p for p in loc if not (isinstance(p, str) and "[" in p))
-        full = (*prefix, *loc)
-        message = item["msg"]
-        if item["type"] == "extra_forbidden":
-            message = "unknown key (check the spelling; see docs/config.md)"
-        elif item["type"] == "missing":
-            message = "required key is missing"
-        collector.add(file, _format_path(full), message, _nearest_line(index, full))
+        collector.add_error(file, (*prefix, *loc), item, index)
 
 
 def _slo_documents(docs: list[Any], rel: str, collector: _Collector) -> list[Any]:
