@@ -12,6 +12,9 @@ import polars as pl
 # Every frame a connector returns has the canonical columns of its table plus these two:
 REASON = "_reason"  # null for a good row, else why the row is quarantined
 LOCATION = "_loc"  # where the row came from: "path/file.csv:17", "table t key id=42", ...
+# Optional, Boolean: true exactly when REASON is not null. The built-in connectors emit it so that
+# counting and filtering good rows never builds reason text (the loader derives it when absent).
+BAD = "_bad"
 
 
 class ConnectorError(Exception):
@@ -98,3 +101,4 @@ class SourceHealth:
     last_error: str | None = None
     using_snapshot: bool = False
     warnings: list[str] = field(default_factory=list)
+    newest_by_initiative: dict[str, datetime] = field(default_factory=dict)

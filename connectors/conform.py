@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import polars as pl
 
 from connectors import phi
-from connectors.base import LOCATION, REASON, SourceConfigError, SourceSpec
+from connectors.base import BAD, LOCATION, REASON, SourceConfigError, SourceSpec
 from connectors.canonical import ALLOWED_VALUES, DEFAULTS, REQUIRED, SCHEMAS, UTC_US
 
 _ISO = (
@@ -34,14 +34,19 @@ def _quote(text: pl.Expr) -> pl.Expr:
     return pl.lit("'") + cut.otherwise(text) + pl.lit("'")
 
 
-def _text(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
-    """Any raw value as stripped text; blank strings count as missing."""
+def _text(expr: pl.Expr, dtype: pl.DataType, trim: bool = True) -> pl.Expr:
+    """Any raw value as text; blank strings count as missing.
+
+    `trim` strips surrounding white space first (text formats such as CSV); typed sources
+    (Parquet) skip it, which saves a string copy per value, and only "" counts as missing.
+    """
     if dtype == pl.Null:
         return pl.lit(None, dtype=pl.String)
     if dtype.is_float():
         expr = pl.when(~expr.is_nan()).then(expr)  # NaN is the usual "missing" in Parquet
     text = expr if dtype == pl.String else expr.cast(pl.String, strict=False)
-    text = text.str.strip_chars()
+    if trim:
+        text = text.str.strip_chars()
     return pl.when(text.str.len_bytes() > 0).then(text)
 
 
@@ -274,6 +279,30 @@ def _rules(table: str) -> list[pl.Expr]:
     return rules
 
 
+def _rule_conditions(table: str) -> list[pl.Expr]:
+    """The same value rules as `_rules`, as cheap booleans (null counts as no problem)."""
+    col = pl.col
+    conds: list[pl.Expr] = [
+        ~col(name).is_in(sorted(allowed))
+        for (rule_table, name), allowed in ALLOWED_VALUES.items()
+        if rule_table == table
+    ]
+    if table == "requests":
+        conds.append(col("duration_ms") < 0)
+    elif table == "sli_buckets":
+        conds += [col("good") < 0, col("total") < 0, col("good") > col("total")]
+    elif table == "incidents":
+        conds.append(~col("severity").is_between(1, 4))
+    elif table == "kpi_observations":
+        counts = col("numerator").is_not_null() & col("denominator").is_not_null()
+        conds += [
+            col("numerator") < 0,
+            col("denominator") < 0,
+            col("value").is_null() & ~counts & ~col("__pw_failed_value"),
+        ]
+    return conds
+
+
 def conform(
     raw: pl.LazyFrame,
     table: str,
@@ -284,6 +313,7 @@ def conform(
     columns: Mapping[str, str] | None = None,
     values: Mapping[str, Mapping[Any, Any]] | None = None,
     timezone: str = "UTC",
+    trim_text: bool = True,
 ) -> pl.LazyFrame:
     """Raw source columns -> canonical columns + REASON + LOCATION (lazy; see module docstring).
 
@@ -301,6 +331,7 @@ def conform(
     parsed: list[pl.Expr] = []
     flags: list[pl.Expr] = []
     reasons: list[pl.Expr] = []
+    problems: list[pl.Expr] = []  # one boolean per reason, so good rows cost no text
     for name, target in SCHEMAS[table].items():
         column, held, flag = resolved[name], f"__pw_in_{name}", f"__pw_failed_{name}"
         if column is None:
@@ -314,7 +345,7 @@ def conform(
             fails, present = _may_fail(dtype, target), _present(pl.col(held), dtype)
             shown = _text(_only(pl.col(flag), pl.col(held)), dtype)
         else:
-            text = _text(pl.col(column), dtype)
+            text = _text(pl.col(column), dtype, trim_text)
             if name in values:
                 text = text.replace(_value_map(values[name]))
             inputs.append(text.alias(held))
@@ -323,21 +354,26 @@ def conform(
             shown = _only(pl.col(flag), pl.col(held))
         flags.append((present & pl.col(name).is_null() if fails else pl.lit(False)).alias(flag))
         problem = pl.lit(f"{name}: not {_kind(target)} ") + _quote(shown)
+        if fails:
+            problems.append(pl.col(flag))
         if name in REQUIRED[table]:
             missing = _only(pl.col(name).is_null(), pl.lit(f"{name}: missing"))
             problem = pl.coalesce(problem, missing) if fails else missing
+            problems.append(pl.col(name).is_null())
         elif not fails:
             continue
         reasons.append(problem)
 
     joined = pl.concat_str([*reasons, *_rules(table)], separator="; ", ignore_nulls=True)
+    bad = pl.any_horizontal([*problems, *_rule_conditions(table)]).fill_null(False)
     staged = (
         raw.select(*inputs)
         .with_columns(*parsed)
         .with_columns(*flags)
-        .with_columns(pl.when(joined.str.len_bytes() > 0).then(joined).alias(REASON))
+        .with_columns(bad.alias(BAD))
+        .with_columns(pl.when(pl.col(BAD)).then(joined).alias(REASON))
     )
-    return staged.select(*_finish(table), pl.col(REASON), pl.col(LOCATION))
+    return staged.select(*_finish(table), pl.col(REASON), pl.col(LOCATION), pl.col(BAD))
 
 
 def _finish(table: str) -> list[pl.Expr]:
@@ -358,7 +394,13 @@ def _finish(table: str) -> list[pl.Expr]:
 
 
 def conform_spec(
-    raw: pl.LazyFrame, table: str, spec: SourceSpec, *, origin: str, location: pl.Expr
+    raw: pl.LazyFrame,
+    table: str,
+    spec: SourceSpec,
+    *,
+    origin: str,
+    location: pl.Expr,
+    trim_text: bool = True,
 ) -> pl.LazyFrame:
     """`conform` with the mapping, value mapping and time zone of `spec`."""
     return conform(
@@ -370,12 +412,13 @@ def conform_spec(
         columns=spec.columns.get(table, {}),
         values=spec.values.get(table, {}),
         timezone=spec.timezone,
+        trim_text=trim_text,
     )
 
 
 def empty_conformed(table: str) -> pl.LazyFrame:
     """A conformed frame with no rows."""
-    schema = {**SCHEMAS[table], REASON: pl.String(), LOCATION: pl.String()}
+    schema = {**SCHEMAS[table], REASON: pl.String(), LOCATION: pl.String(), BAD: pl.Boolean()}
     return pl.LazyFrame(schema=schema)
 
 
@@ -388,4 +431,4 @@ def malformed(table: str, rows: list[tuple[str, str]]) -> pl.LazyFrame:
         schema={LOCATION: pl.String(), REASON: pl.String()},
     )
     nulls = [pl.lit(None, dtype=dtype).alias(name) for name, dtype in SCHEMAS[table].items()]
-    return frame.select(*nulls, pl.col(REASON), pl.col(LOCATION))
+    return frame.select(*nulls, pl.col(REASON), pl.col(LOCATION), pl.lit(True).alias(BAD))

@@ -183,7 +183,9 @@ class FileConnector(Connector):
                     return malformed(table, bad), []
             location = pl.format(f"{origin}:{{}}", pl.col(_LINE))
         raw, warnings = phi.drop_patient_columns(raw, origin)
-        good = conform_spec(raw, table, self.spec, origin=origin, location=location)
+        good = conform_spec(
+            raw, table, self.spec, origin=origin, location=location, trim_text=kind != "parquet"
+        )
         if not bad:
             return good, warnings
         return pl.concat([good, malformed(table, bad)], how="vertical"), warnings

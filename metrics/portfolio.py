@@ -24,7 +24,7 @@ from metrics.incidents import incident_table
 from metrics.outcomes import outcome_summary, outcome_table
 from metrics.readiness import evaluate_checks, gate_checks, metric_values, verdicts
 from metrics.slo import earliest_start, slo_summary, slo_table
-from metrics.timewin import as_of_instant
+from metrics.timewin import as_of_instant, lit_ts
 from pilotwatch.config.durations import parse_duration
 from pilotwatch.config.models import Config
 
@@ -102,9 +102,16 @@ def _table(tables: Mapping[str, pl.LazyFrame | pl.DataFrame], name: str) -> pl.L
 
 
 def compute_portfolio(
-    tables: Mapping[str, pl.LazyFrame | pl.DataFrame], config: Config, as_of: datetime
+    tables: Mapping[str, pl.LazyFrame | pl.DataFrame],
+    config: Config,
+    as_of: datetime,
+    newest: pl.DataFrame | None = None,
 ) -> Portfolio:
-    """Compute every metric family for every initiative, as of `as_of` (truncated to the minute)."""
+    """Compute every metric family for every initiative, as of `as_of` (truncated to the minute).
+
+    `newest` (source, initiative, newest), when the loader measured it, is the newest good row
+    per source and initiative over all time; it spares freshness a second scan of the requests.
+    """
     as_of = as_of_instant(as_of)
     settings = config.settings
     ids = [i.id for i in config.initiatives]
@@ -145,7 +152,7 @@ def compute_portfolio(
         compliance = compliance_summary(controls, ids)
 
     with tracer.start_as_current_span("pilotwatch.metrics.freshness"):
-        freshness = _freshness(tables, pre, config, as_of, ids)
+        freshness = _freshness(tables, pre, config, as_of, ids, newest)
         data = stale_by_initiative(freshness, ids)
 
     with tracer.start_as_current_span("pilotwatch.metrics.readiness"):
@@ -192,24 +199,33 @@ def _freshness(
     config: Config,
     as_of: datetime,
     ids: list[str],
+    newest: pl.DataFrame | None,
 ) -> pl.DataFrame:
     """Per-source freshness, reading old requests only for sources that look stale.
 
     The pre-aggregates already hold each (source, initiative)'s newest request inside the SLO
-    windows, which settles every fresh source. Only a source that looks stale from them is
-    looked up over its whole history (its true newest row before T and every initiative it ever
-    fed), so the common case costs no second pass over the requests.
+    windows, which settles every fresh source. A source that looks stale from them needs its
+    whole history (its true newest row before T and every initiative it ever fed): taken from
+    the loader's `newest` when that lies before T, else from one lazy pass over its requests.
     """
     sources = sources_frame(config)
     observed = _observed(tables, pre, config, as_of)
     freshness = source_freshness(sources, observed, ids, as_of)
     suspects = freshness.filter(pl.col("stale")).get_column("source").to_list()
-    if "requests" in tables and suspects:
-        older = _table(tables, "requests").filter(pl.col(SOURCE_COLUMN).is_in(suspects))
-        history = newest_by_source(older, "timestamp", as_of).collect()
-        observed = pl.concat([observed, history])
-        freshness = source_freshness(sources, observed, ids, as_of)
-    return freshness
+    if "requests" not in tables or not suspects:
+        return freshness
+    known = pl.DataFrame(schema=OBSERVED_SCHEMA)
+    if newest is not None:
+        mine = newest.filter(pl.col("source").is_in(suspects)).cast(OBSERVED_SCHEMA)  # type: ignore[arg-type]
+        # a source with rows at or after T (an as-of in the past) must be read again
+        later = mine.filter(pl.col("newest") >= lit_ts(as_of)).get_column("source").unique()
+        known = mine.filter(~pl.col("source").is_in(later.to_list()))
+    unknown = [s for s in suspects if s not in set(known.get_column("source").to_list())]
+    parts = [observed, known]
+    if unknown:
+        older = _table(tables, "requests").filter(pl.col(SOURCE_COLUMN).is_in(unknown))
+        parts.append(newest_by_source(older, "timestamp", as_of).collect())
+    return source_freshness(sources, pl.concat(parts), ids, as_of)
 
 
 def _observed(

@@ -323,7 +323,9 @@ def compute_cached(
     _data: LoadedData,
 ) -> tuple[Portfolio, dict[str, Any]]:
     """The Portfolio and its schema-1 report as of one instant: what `pilotwatch report` does."""
-    portfolio = compute_portfolio(_data.tables, _config, datetime.fromisoformat(as_of_iso))
+    portfolio = compute_portfolio(
+        _data.tables, _config, datetime.fromisoformat(as_of_iso), _data.newest
+    )
     return portfolio, build_report(portfolio)
 
 

@@ -42,4 +42,5 @@ def run(config_dir: str | Path = "config", as_of: datetime | None = None) -> Run
     config = load_config(config_dir)
     data = load_sources(config, snapshot_dir(config))
     instant = as_of_instant(as_of) if as_of else default_as_of(config)
-    return Run(config=config, data=data, portfolio=compute_portfolio(data.tables, config, instant))
+    portfolio = compute_portfolio(data.tables, config, instant, data.newest)
+    return Run(config=config, data=data, portfolio=portfolio)

@@ -21,7 +21,15 @@ import polars as pl
 from opentelemetry import trace
 
 from connectors import registry
-from connectors.base import LOCATION, REASON, ConnectorError, SourceHealth, SourceLoad, SourceSpec
+from connectors.base import (
+    BAD,
+    LOCATION,
+    REASON,
+    ConnectorError,
+    SourceHealth,
+    SourceLoad,
+    SourceSpec,
+)
 from connectors.canonical import SCHEMAS, SOURCE_COLUMN, TABLES, TIME_COLUMN, empty
 from connectors.sql import redact
 from pilotwatch.config.durations import parse_duration
@@ -38,6 +46,11 @@ QUARANTINE_SCHEMA: dict[str, pl.DataType] = {
     "location": pl.String(),
     "reason": pl.String(),
 }
+NEWEST_SCHEMA: dict[str, pl.DataType] = {
+    "source": pl.String(),
+    "initiative": pl.String(),
+    "newest": pl.Datetime("us", "UTC"),
+}
 _META = "_snapshot.json"
 _LAZY_TABLES = frozenset({"requests"})  # big: measured with one lazy pass, kept lazy
 _log = logging.getLogger("pilotwatch.sources")
@@ -51,6 +64,9 @@ class LoadedData:
     tables: dict[str, pl.LazyFrame]
     health: list[SourceHealth]
     quarantine: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=QUARANTINE_SCHEMA))
+    # (source, initiative, newest): the newest good row per source and initiative over all time,
+    # measured during the load, so freshness never has to scan a big table again
+    newest: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=NEWEST_SCHEMA))
 
 
 @dataclass
@@ -61,6 +77,7 @@ class _Measured:
     newest: dict[str, datetime | None]  # per table, good rows only
     quarantine: pl.DataFrame
     collected: dict[str, pl.DataFrame]  # small tables already in memory (for the snapshot)
+    by_initiative: pl.DataFrame  # (initiative, newest) of good rows, every table with initiatives
 
 
 def spec_from_source(
@@ -103,7 +120,15 @@ def load_sources(
         for table, items in parts.items()
     }
     bad_rows = pl.concat(quarantine) if quarantine else pl.DataFrame(schema=QUARANTINE_SCHEMA)
-    return LoadedData(tables=tables, health=health, quarantine=bad_rows)
+    newest = pl.DataFrame(
+        [
+            {"source": h.source, "initiative": initiative, "newest": instant}
+            for h in health
+            for initiative, instant in h.newest_by_initiative.items()
+        ],
+        schema=NEWEST_SCHEMA,
+    )
+    return LoadedData(tables=tables, health=health, quarantine=bad_rows, newest=newest)
 
 
 def load_one(
@@ -132,6 +157,7 @@ def load_one(
         state.rows = sum(measured.rows.values())
         state.quarantined = measured.quarantined
         state.newest = _latest(measured.newest.values())
+        state.newest_by_initiative = dict(measured.by_initiative.iter_rows())
         state.last_success = now
         state.warnings = list(load.warnings)
         if snapshot_dir is not None:
@@ -162,22 +188,31 @@ def _measure(spec: SourceSpec, load: SourceLoad) -> _Measured:
     bad_parts: list[pl.DataFrame] = []
     quarantined = 0
     newest: dict[str, datetime | None] = {}
+    per_initiative: list[pl.DataFrame] = []
     for table in spec.tables:
         frame = load.frames.get(table)
         if frame is None:
             continue
+        if BAD not in frame.collect_schema().names():  # a plugin without the cheap flag
+            frame = frame.with_columns(pl.col(REASON).is_not_null().alias(BAD))
         time_column = TIME_COLUMN[table]
-        is_bad = pl.col(REASON).is_not_null()
+        is_bad = pl.col(BAD)
         bad_plan = frame.filter(is_bad).select(LOCATION, REASON).head(QUARANTINE_KEEP)
+        keyed = "initiative" in SCHEMAS[table]
         if table in _LAZY_TABLES:
-            stats_plan = frame.select(
+            # one pass: counts, and the newest good row per initiative (for freshness later)
+            stats_plan = frame.group_by("initiative").agg(
                 pl.len().alias("n"),
                 is_bad.sum().alias("bad"),
                 pl.col(time_column).filter(~is_bad).max().alias("newest"),
             )
-            stats, bad = pl.collect_all([stats_plan, bad_plan])
-            total, n_bad, top = stats.row(0)
+            stats = stats_plan.collect(engine="streaming")
+            total, n_bad = int(stats["n"].sum()), int(stats["bad"].sum())
+            # reasons and locations are text: build them only when there is a bad row
+            bad = bad_plan.collect(engine="streaming") if n_bad else _no_bad_rows()
+            top = stats["newest"].max()
             frames[table] = _canonical(frame.filter(~is_bad), table)
+            good_newest = stats.filter(pl.col("initiative").is_not_null())
         else:
             data = frame.collect()
             good = data.filter(~is_bad)
@@ -186,9 +221,18 @@ def _measure(spec: SourceSpec, load: SourceLoad) -> _Measured:
             top = good[time_column].max()
             collected[table] = _canonical(good.lazy(), table).collect()
             frames[table] = collected[table].lazy()
+            good_newest = (
+                good.group_by("initiative").agg(pl.col(time_column).max().alias("newest"))
+                if keyed
+                else None
+            )
+        if good_newest is not None:
+            per_initiative.append(
+                good_newest.select("initiative", pl.col("newest").cast(NEWEST_SCHEMA["newest"]))
+            )
         rows[table] = total - n_bad
         quarantined += n_bad
-        newest[table] = top
+        newest[table] = top  # type: ignore[assignment]
         bad_parts.append(
             bad.select(
                 pl.lit(spec.name).alias("source"),
@@ -198,7 +242,19 @@ def _measure(spec: SourceSpec, load: SourceLoad) -> _Measured:
             )
         )
     quarantine = pl.concat(bad_parts) if bad_parts else pl.DataFrame(schema=QUARANTINE_SCHEMA)
-    return _Measured(frames, rows, quarantined, newest, quarantine, collected)
+    by_initiative = (
+        pl.concat(per_initiative)
+        .filter(pl.col("newest").is_not_null())
+        .group_by("initiative")
+        .agg(pl.col("newest").max())
+        if per_initiative
+        else pl.DataFrame(schema={k: v for k, v in NEWEST_SCHEMA.items() if k != "source"})
+    )
+    return _Measured(frames, rows, quarantined, newest, quarantine, collected, by_initiative)
+
+
+def _no_bad_rows() -> pl.DataFrame:
+    return pl.DataFrame(schema={LOCATION: pl.String(), REASON: pl.String()})
 
 
 def _latest(values: Iterable[datetime | None]) -> datetime | None:

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from polars.testing import assert_frame_equal
 
 from connectors import registry
-from connectors.base import LOCATION, REASON, SourceSpec
+from connectors.base import BAD, LOCATION, REASON, SourceSpec
 from connectors.canonical import SCHEMAS, TABLES
 
 
@@ -330,9 +330,16 @@ def test_same_canonical_output(loaded: tuple[Any, Any], table: str) -> None:
     frame = load.frames[table]
     assert isinstance(frame, pl.LazyFrame)
     got = frame.collect()
-    assert dict(got.schema) == {**SCHEMAS[table], REASON: pl.String(), LOCATION: pl.String()}
+    assert dict(got.schema) == {
+        **SCHEMAS[table],
+        REASON: pl.String(),
+        LOCATION: pl.String(),
+        BAD: pl.Boolean(),
+    }
+    # the cheap flag and the reason text agree on every row
+    assert got[BAD].to_list() == got[REASON].is_not_null().to_list()
 
-    good = got.filter(pl.col(REASON).is_null()).drop(REASON, LOCATION)
+    good = got.filter(pl.col(REASON).is_null()).drop(REASON, LOCATION, BAD)
     expected = pl.DataFrame(EXPECTED_GOOD[table], schema=SCHEMAS[table])
     assert_frame_equal(good, expected)
 

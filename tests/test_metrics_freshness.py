@@ -132,3 +132,33 @@ def test_a_source_serves_every_initiative_it_delivered_rows_for_old_or_new() -> 
     assert sorted(rep["sources"][0]["serves"]) == ["alpha", "beta"]
     assert entry(rep)["data"]["stale_sources"] == 1
     assert entry(rep, "beta")["data"]["stale_sources"] == 1
+
+
+def test_loader_measured_newest_gives_the_same_answer_without_a_second_scan() -> None:
+    from metrics.portfolio import compute_portfolio
+
+    # s fed alpha 2 days ago, beta 10 days ago and gamma 1 day *after* T (rows beyond the
+    # as-of exist when looking back in time); the loader measured the newest row per initiative
+    rows = [
+        {"timestamp": T - 2 * DAY},
+        {"timestamp": T - 10 * DAY, "initiative": "beta"},
+        {"timestamp": T + DAY, "initiative": "gamma"},
+    ]
+    cfg = config([initiative(), initiative("beta"), initiative("gamma")], sources=[src("s")])
+    tables = {"requests": requests(rows, source="s")}
+    measured = pl.DataFrame(
+        {
+            "source": ["s", "s", "s"],
+            "initiative": ["alpha", "beta", "gamma"],
+            "newest": [T - 2 * DAY, T - 10 * DAY, T + DAY],
+        },
+        schema={"source": pl.String(), "initiative": pl.String(), "newest": UTC_US},
+    )
+    for as_of in (T + 3 * DAY, T):  # after every row; and with gamma's row in the future
+        scanned = compute_portfolio(tables, cfg, as_of).freshness
+        given = compute_portfolio(tables, cfg, as_of, measured).freshness
+        assert given.to_dicts() == scanned.to_dicts()
+    # at T: newest before T is alpha's T - 2d; gamma's future row neither counts nor serves
+    at_t = compute_portfolio(tables, cfg, T, measured).freshness.row(0, named=True)
+    assert at_t["newest"] == T - 2 * DAY
+    assert sorted(at_t["serves"]) == ["alpha", "beta"]
