@@ -278,6 +278,10 @@ def _write_snapshot(
     folder = _snapshot_path(snapshot_dir, spec.name)
     tables: dict[str, dict[str, object]] = {}
     try:
+        previous = json.loads((folder / _META).read_text(encoding="utf-8")).get("tables", {})
+    except (OSError, ValueError, AttributeError):
+        previous = {}
+    try:
         folder.mkdir(parents=True, exist_ok=True)
         for table, frame in measured.frames.items():
             target = folder / f"{table}.parquet"
@@ -285,6 +289,17 @@ def _write_snapshot(
             if table not in measured.collected and rows > SNAPSHOT_MAX_ROWS:
                 target.unlink(missing_ok=True)
                 tables[table] = {"rows": rows, "skipped": True}
+                continue
+            newest = measured.newest.get(table)
+            info: dict[str, object] = {
+                "rows": rows,
+                "newest": newest.isoformat() if newest else None,
+            }
+            if table in measured.collected:  # small: a content hash is cheap
+                info["hash"] = str(measured.collected[table].hash_rows(seed=0).sum())
+            if previous.get(table) == info and target.is_file():
+                # same content as last time (big tables: same rows and newest row): keep the file
+                tables[table] = info
                 continue
             partial = _partial(target)
             try:
@@ -295,8 +310,7 @@ def _write_snapshot(
                 os.replace(partial, target)
             finally:
                 partial.unlink(missing_ok=True)
-            newest = measured.newest.get(table)
-            tables[table] = {"rows": rows, "newest": newest.isoformat() if newest else None}
+            tables[table] = info
         meta = {"written_at": now.isoformat(), "tables": tables}
         partial_meta = _partial(folder / _META)
         partial_meta.write_text(json.dumps(meta, indent=1), encoding="utf-8")

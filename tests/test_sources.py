@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -247,3 +248,20 @@ def test_big_requests_tables_are_not_snapshotted(
     assert health.using_snapshot
     assert health.rows == 2  # the incidents only
     assert health.newest == utc(2026, 2, 28, 10)
+
+
+def test_an_unchanged_snapshot_is_not_written_again(root: Path, tmp_path: Path) -> None:
+    snapshots = tmp_path / "snapshots"
+    sources = config(root, file_source("ops", ["incidents"], {"path": "data/incidents.csv"}))
+    load_sources(sources, snapshots, now=NOW)
+    target = snapshots / "ops" / "incidents.parquet"
+    os.utime(target, ns=(1_000_000_000, 1_000_000_000))  # mark it: a rewrite gets a new mtime
+    load_sources(sources, snapshots, now=NOW)
+    assert target.stat().st_mtime_ns == 1_000_000_000  # same content: the file was kept
+
+    # same row count and newest row, different content (i1 severity 2 -> 4): written again
+    incidents = root / "data" / "incidents.csv"
+    incidents.write_text(INCIDENTS.replace("i1,vt,2,", "i1,vt,4,"), encoding="utf-8")
+    load_sources(sources, snapshots, now=NOW)
+    assert target.stat().st_mtime_ns != 1_000_000_000
+    assert pl.read_parquet(target)["severity"].to_list() == [4, 3]
