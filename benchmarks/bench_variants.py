@@ -27,6 +27,27 @@ def floor(data_dir: str, config_dir: str) -> int:
     return frame.height
 
 
+def floor_dims(data_dir: str, config_dir: str) -> int:
+    """One Polars scan bucketing the SLO windows' requests per minute and SLO dimension.
+
+    The least any SLO engine must do on this data: read the dimension columns of the rows in the
+    longest SLO window and count total, errors and requests under one latency threshold.
+    """
+    import polars as pl
+
+    windows, [(_, as_of)] = _slo_windows(config_dir)
+    earliest = min(start for _, spans in windows for _, start in spans)
+    keys = ["initiative", "service", "operation", "environment"]
+    frame = (
+        pl.scan_parquet(_requests_glob(data_dir))
+        .filter((pl.col("timestamp") >= earliest) & (pl.col("timestamp") < as_of))
+        .group_by(*keys, pl.col("timestamp").dt.truncate("1m"))
+        .agg(pl.len(), pl.col("error").sum(), (pl.col("duration_ms") <= 300).sum())
+        .collect(engine="streaming")
+    )
+    return frame.height
+
+
 def report(data_dir: str, config_dir: str) -> int:
     """The whole pipeline: config, sources, every metric family, the schema-1 JSON."""
     from pilotwatch.engine import run
