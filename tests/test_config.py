@@ -360,3 +360,18 @@ def test_env_defaults_nest_and_env_values_are_never_expanded_again() -> None:
     assert missing == []
     assert substitute_env("${UNSET}/x", {}, missing) == "/x"
     assert missing == ["UNSET"]
+
+
+def test_a_gate_check_on_an_unknown_metric_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "gates.yaml").write_text(
+        "gates:\n"
+        "  pilot:\n"
+        "    - {id: ok, metric: slo_summary.defined, op: '>=', value: 1}\n"
+        "    - {id: typo, metric: delivery.change_fail_rate, op: '<=', value: 0.3}\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(tmp_path)
+    (issue,) = caught.value.issues
+    assert issue.path == "gates.pilot[1].metric"
+    assert issue.line == 4
+    assert "unknown metric 'delivery.change_fail_rate'" in issue.message

@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from metrics.readiness import METRIC_PATHS
 from pilotwatch.config.models import STAGES, Config, Settings, Source
 from pilotwatch.config.openslo import is_openslo, openslo_to_slo
 
@@ -430,6 +431,16 @@ def _cross_check(
         _duplicates(
             [c.id for c in checks], f"gates.{stage}", "id", rels, indexes, collector, "gates"
         )
+        for n, check in enumerate(checks):
+            if check.metric not in METRIC_PATHS:
+                path = ("gates", stage, n, "metric")
+                collector.add(
+                    rels["gates"],
+                    _format_path(path),
+                    f"unknown metric {check.metric!r} (expected one of the report paths listed "
+                    "in docs/metrics.md, e.g. delivery.change_failure_rate)",
+                    _nearest_line(indexes.get("gates", {}), path),
+                )
     for i, waiver in enumerate(config.waivers):
         position, file, index = origin("waivers", i)
         path = ("waivers", position)
