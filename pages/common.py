@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import altair as alt
 import polars as pl
@@ -116,15 +116,25 @@ LEVEL_LABEL = {
     "high": "★★★ high",
     "medium": "★★ medium",
     "low": "★ low",
-    "insufficient_data": "❔ insufficient data",
+    "insufficient_data": "❔ too few",  # fewer events than the DORA minimum: no level
 }
 CONTROL_LABEL = {
     "ok": "✅ ok",
     "not_applicable": "➖ not applicable",
     "missing": "❌ missing",
     "failing": "❌ failing",
-    "na_unjustified": "❌ n/a without justification",
+    "na_unjustified": "❌ n/a, unjustified",
     "expired": "⌛ expired",
+}
+# the compliance matrix's narrow cells: the same icons, shorter words (legend on the page)
+MATRIX_LABEL = {
+    "ok": "✅ ok",
+    "not_applicable": "➖ n/a",
+    "na_unjustified": "❌ no reason",
+    "missing": "❌ missing",
+    "failing": "❌ failing",
+    "expired": "⌛ expired",
+    "not_required": "· not req.",
 }
 KPI_LABEL = {
     "on_track": "✅ on track",
@@ -152,14 +162,14 @@ OKABE = {
     "black": "#000000",
     "grey": "#BBBBBB",
 }
+# Chart legends name statuses in words (never the raw ids): the colour scales are keyed by
+# those words.
+VERDICT_WORD = dict(REPORT_VERDICT)  # go -> GO, conditional -> CONDITIONAL, no_go -> NO-GO
 VERDICT_SCALE = alt.Scale(
-    domain=["go", "conditional", "no_go"],
+    domain=[VERDICT_WORD[v] for v in ("go", "conditional", "no_go")],
     range=[OKABE["green"], OKABE["orange"], OKABE["vermillion"]],
 )
-OUTCOME_SCALE = alt.Scale(
-    domain=["pass", "waived", "insufficient_data", "fail", "not_gated"],
-    range=[OKABE["green"], OKABE["sky"], OKABE["yellow"], OKABE["vermillion"], OKABE["grey"]],
-)
+# heatmap cells are written in (symbol and word); the legend repeats the cell text
 OUTCOME_SYMBOL = {
     "pass": "✓ pass",
     "waived": "W waived",
@@ -167,6 +177,11 @@ OUTCOME_SYMBOL = {
     "fail": "✗ FAIL",
     "not_gated": "—",
 }
+OUTCOME_LEGEND = {**OUTCOME_SYMBOL, "not_gated": "— not gated"}
+OUTCOME_SCALE = alt.Scale(
+    domain=list(OUTCOME_LEGEND.values()),  # pass, waived, no data, fail, not gated
+    range=[OKABE["green"], OKABE["sky"], OKABE["yellow"], OKABE["vermillion"], OKABE["grey"]],
+)
 
 
 # ----------------------------------------------------------------------------- formats
@@ -546,13 +561,28 @@ def banners(ctx: Context) -> None:
         st.info(f"Stale sources at this as-of: {names}. Gates count them under `data`.", icon="🕰️")
 
 
-def context() -> Context:
-    """This run's context; built here when a page runs without the router (a first deep link)."""
+def context(page_file: str) -> Context:
+    """This run's context, built by the router (app.py) earlier in the same run.
+
+    A page runs without the router only on a server that no session has opened yet: until
+    app.py first calls st.navigation, Streamlit treats pages/ as an old-style pages folder and
+    runs a deep link's page file alone (no page config, no sidebar of app.py). Such a run hands
+    the request to the router: it registers the app's pages (which ends that mode for the whole
+    server) and switches to the same page with the same query parameters, so app.py runs it.
+    """
     ctx = st.session_state.get(CONTEXT_KEY)
     if ctx is None:
-        ctx = build_context()
-        banners(ctx)
+        _through_router(page_file)
     return ctx
+
+
+def _through_router(page_file: str) -> NoReturn:
+    """Rerun this request through app.py, on the same page and with the same query parameters."""
+    path = Path(page_file).resolve().relative_to(ROOT).as_posix()
+    params = {key: st.query_params.get_all(key) for key in st.query_params}
+    # st.navigation is what switches Streamlit from the pages/-folder mode to app.py's routing
+    st.navigation([st.Page(spec.path, title=spec.title) for spec in PAGES], position="hidden")
+    st.switch_page(path, query_params=params)
 
 
 # ----------------------------------------------------------------------------- page helpers
@@ -587,14 +617,19 @@ def no_initiatives(ctx: Context) -> bool:
     return True
 
 
-def pick_initiative(ctx: Context, label_text: str = "Initiative") -> dict[str, Any] | None:
-    """A selectbox of the filtered initiatives (shared across pages and bound to the URL)."""
+def pick_initiative(
+    ctx: Context, label_text: str = "Initiative", default: str | None = None
+) -> dict[str, Any] | None:
+    """A selectbox of the filtered initiatives (shared across pages and bound to the URL).
+
+    Nothing chosen yet (or the choice filtered away): `default` if shown, else the first.
+    """
     ids = [i["id"] for i in ctx.items]
     if not ids:
         return None
     current = st.session_state.get("initiative") or st.query_params.get("initiative")
     if current not in ids:  # a filter hid it, or nothing chosen yet
-        st.session_state["initiative"] = ids[0]
+        st.session_state["initiative"] = default if default in ids else ids[0]
     # options are the ids (no format_func): a bound widget puts its *label* in the URL
     chosen = st.selectbox(
         label_text,
@@ -606,6 +641,9 @@ def pick_initiative(ctx: Context, label_text: str = "Initiative") -> dict[str, A
     return ctx.item(chosen)
 
 
+NA = "n/a"  # how every page shows a missing value
+
+
 def table(
     frame: pl.DataFrame,
     column_config: Mapping[str, Any] | None = None,
@@ -613,7 +651,11 @@ def table(
     height: int | str = "auto",
     **kwargs: Any,
 ) -> Any:
-    """A full-width dataframe without the index."""
+    """A full-width dataframe without the index; missing values show as `n/a`.
+
+    Give wide frames column widths and short labels (`column_config`) or fewer columns
+    (`column_order`): at 1400 px with the sidebar open the main column is about 940 px wide.
+    """
     return st.dataframe(
         frame,
         hide_index=True,
@@ -621,12 +663,73 @@ def table(
         height=height,  # type: ignore[arg-type]
         column_config=dict(column_config or {}),
         key=key,
+        placeholder=NA,
         **kwargs,
     )
 
 
+def static_table(frame: pl.DataFrame) -> None:
+    """A printable table (st.table): every cell in full, wrapped to the page width.
+
+    st.table renders Markdown, so every header and cell is escaped (free text stays text);
+    pass numbers already formatted. Missing values show as `n/a`.
+    """
+    shown = {
+        plain(name): [NA if v is None else _unbroken(plain(v)) for v in frame.get_column(name)]
+        for name in frame.columns
+    }
+    st.table(pl.DataFrame(shown, schema=dict.fromkeys(shown, pl.String())), hide_index=True)
+
+
+_ISO_DATE = re.compile(r"^\d{4}\\-\d{2}\\-\d{2}$")  # as escaped by plain()
+
+
+def _unbroken(text: str) -> str:
+    """Keep short cells (a status label, a date, a name) on one line in a wrapping table."""
+    if _ISO_DATE.match(text):
+        return text.replace("\\-", "\u2011")  # non-breaking hyphens
+    return text.replace(" ", "\u00a0") if len(text) <= 16 else text
+
+
+def when_column(label: str, **kwargs: Any) -> Any:
+    """A datetime column shown as `YYYY-MM-DD HH:mm` in UTC."""
+    return st.column_config.DatetimeColumn(
+        label, format="YYYY-MM-DD HH:mm", timezone="UTC", **kwargs
+    )
+
+
+def day_column(label: str, **kwargs: Any) -> Any:
+    """A datetime column shown as its UTC date, `YYYY-MM-DD`."""
+    return st.column_config.DatetimeColumn(label, format="YYYY-MM-DD", timezone="UTC", **kwargs)
+
+
+def day(value: date | datetime | None) -> str:
+    """A date, or an instant's UTC date, as `YYYY-MM-DD`; `n/a` when null."""
+    if value is None:
+        return NA
+    if isinstance(value, datetime):
+        value = value.astimezone(UTC).date()
+    return value.isoformat()
+
+
+def link_or_text(frame: pl.DataFrame, column: str, label: str, **kwargs: Any) -> Any:
+    """A link column (showing the URL's path) when every value is an http(s) URL, else text."""
+    values = frame.get_column(column).drop_nulls()
+    if values.len() and values.str.contains(r"^https?://").all():
+        return st.column_config.LinkColumn(label, display_text=r"^https?://[^/]+/(.+)$", **kwargs)
+    return st.column_config.TextColumn(label, **kwargs)
+
+
 def chart(spec: alt.TopLevelMixin, alt_text: str) -> None:
-    """An Altair chart at full width with an accessible description."""
+    """An Altair chart at full width with an accessible description.
+
+    Single and layered charts fit the width only, so `height` is the plot's own height (axes
+    and legends come on top of it) and discrete axes stretch too.
+    """
+    if isinstance(spec, alt.Chart | alt.LayerChart):
+        spec = spec.properties(
+            width="container", autosize=alt.AutoSizeParams(type="fit-x", contains="padding")
+        )
     st.altair_chart(spec, width="stretch", alt=alt_text)
 
 

@@ -8,7 +8,17 @@ import streamlit as st
 from metrics import series
 from pages import common as c
 
-ctx = c.context()
+MATRIX_LEGEND = {
+    "ok": "evidence passes",
+    "not_applicable": "not applicable, with a justification",
+    "na_unjustified": "marked not applicable without a justification",
+    "missing": "no evidence",
+    "failing": "latest evidence failed",
+    "expired": "evidence too old or past its expiry",
+    "not_required": "not required at the initiative's gate",
+}
+
+ctx = c.context(__file__)
 c.header(ctx, "Compliance", "HIPAA Security Rule safeguards and product controls per gate")
 
 if not c.no_initiatives(ctx):
@@ -17,6 +27,7 @@ if not c.no_initiatives(ctx):
     names = {i["id"]: i["name"] for i in items}
     owners = {i["id"]: i["owner"] for i in items}
     controls = ctx.portfolio.controls.filter(pl.col("initiative").is_in(ids))
+    text = st.column_config.TextColumn
 
     summary = pl.DataFrame(
         [
@@ -24,15 +35,21 @@ if not c.no_initiatives(ctx):
                 "initiative": i["name"],
                 "gate": i["gate"],
                 "required": i["compliance"]["required"],
-                "coverage": i["compliance"]["coverage"],
+                "coverage": c.pct(i["compliance"]["coverage"], 1),
                 "gaps": i["compliance"]["gap_count"],
                 "expiring soon": len(i["compliance"]["expiring"]),
             }
             for i in items
         ],
-        schema_overrides={"coverage": pl.Float64()},
     )
-    c.table(summary, {"coverage": st.column_config.NumberColumn(format="percent")}, key="coverage")
+    c.table(
+        summary,
+        {
+            "initiative": st.column_config.TextColumn(width=240),
+            "coverage": st.column_config.TextColumn(alignment="right"),
+        },
+        key="coverage",
+    )
     st.caption(
         "Required = controls whose `required_from` stage is the initiative's gate or earlier. "
         "Coverage = (ok + justified not applicable) / required."
@@ -50,7 +67,7 @@ if not c.no_initiatives(ctx):
         owner_or_fallback = (
             pl.when(pl.col("owner").fill_null("").str.strip_chars() != "")
             .then(pl.col("owner"))
-            .otherwise(pl.format("unassigned (initiative owner: {})", pl.col("initiative_owner")))
+            .otherwise(pl.format("unassigned → {}", pl.col("initiative_owner")))
             .alias("owner")
         )
         enriched = controls.with_columns(
@@ -64,20 +81,47 @@ if not c.no_initiatives(ctx):
         if gaps.height == 0:
             st.success("No compliance gaps for the shown initiatives.", icon="✅")
         else:
-            c.table(
-                gaps.select(
-                    pl.col("initiative_name").alias("initiative"),
-                    pl.col("status label").alias("status"),
-                    "control",
-                    "title",
-                    "owner",
-                    "expiry",
-                    "collected_at",
-                    "evidence_ref",
-                    "required_from",
+            gap_rows = gaps.select(
+                pl.col("initiative_name").alias("initiative"),
+                pl.col("status label").alias("status"),
+                "control",
+                "title",
+                "owner",
+                "expiry",
+                "collected_at",
+                "evidence_ref",
+                "required_from",
+            )
+            columns = {
+                "initiative": text(width=180),
+                "status": text(width=120),
+                "control": text(width=215),
+                "title": text(width=200),
+                "owner": text(
+                    width=190,
+                    help="The evidence owner; 'unassigned → name' when there is no evidence "
+                    "yet: the initiative's owner is the one to ask.",
                 ),
+                "expiry": c.day_column("expires (UTC)", width=90),
+                "collected_at": c.day_column("collected (UTC)", width=105),
+                "evidence_ref": c.link_or_text(gap_rows, "evidence_ref", "evidence", width=115),
+                "required_from": text("required from", width=120),
+            }
+            c.table(
+                gap_rows.select(
+                    "initiative", "status", "control", "owner", "expiry", "evidence_ref"
+                ),
+                columns,
                 key="gap_table",
             )
+            with st.expander("Control titles, evidence dates and the stage that requires each"):
+                c.table(
+                    gap_rows.select(
+                        "initiative", "control", "title", "collected_at", "required_from"
+                    ),
+                    columns,
+                    key="gap_more",
+                )
             st.caption(
                 "missing: no evidence; failing: latest evidence failed; expired: the pass is "
                 "older than `max_age_days` or past its `expires_at`; n/a without justification."
@@ -91,40 +135,55 @@ if not c.no_initiatives(ctx):
                 "as-of."
             )
         else:
+            soon = expiring.select(
+                pl.col("initiative_name").alias("initiative"),
+                "control",
+                "title",
+                "expiry",
+                "owner",
+                "evidence_ref",
+            ).sort("expiry")
             c.table(
-                expiring.select(
-                    pl.col("initiative_name").alias("initiative"),
-                    "control",
-                    "title",
-                    "expiry",
-                    "owner",
-                    "evidence_ref",
-                ).sort("expiry"),
+                soon,
+                {
+                    "initiative": text(width=180),
+                    "control": text(width=190),
+                    "title": text(width=170),
+                    "expiry": c.day_column("expires (UTC)", width=100),
+                    "owner": text(width=130),
+                    "evidence_ref": c.link_or_text(soon, "evidence_ref", "evidence"),
+                },
                 key="expiring_table",
             )
 
         st.subheader("Controls by initiative")
         matrix = series.compliance_matrix(controls, ids)
         status_columns = [i for i in ids if i in matrix.columns]
-        titles = {ctl.id: ctl.title for ctl in ctx.config.controls}
         shown = matrix.with_columns(
-            pl.col("control").replace_strict(titles, default="").alias("title"),
-            *[
-                pl.col(i)
-                .fill_null("not_required")
-                .replace_strict({**c.CONTROL_LABEL, "not_required": "· not required"})
-                .alias(i)
-                for i in status_columns
-            ],
-        ).select("control", "title", *status_columns)
+            pl.col(i).fill_null("not_required").replace_strict(c.MATRIX_LABEL).alias(i)
+            for i in status_columns
+        ).select("control", *status_columns)
         if ctx.summary:
             shown = shown.filter(
                 pl.any_horizontal(pl.col(i).str.starts_with("❌") | pl.col(i).str.starts_with("⌛"))
                 for i in status_columns
             )
             st.caption("Executive view: only controls with a gap somewhere.")
+        # every initiative gets a narrow column headed by its id (its name on hover)
         c.table(
             shown.rename({i: names[i] for i in status_columns}),
+            {
+                "control": st.column_config.TextColumn(width=230),
+                **{
+                    names[i]: st.column_config.TextColumn(i, width=86, help=names[i])
+                    for i in status_columns
+                },
+            },
             key="control_matrix",
             height=min(35 * shown.height + 40, 700),
+        )
+        st.caption(
+            "Columns are initiative ids (hover for the name). "
+            + "; ".join(f"{c.MATRIX_LABEL[k]}: {meaning}" for k, meaning in MATRIX_LEGEND.items())
+            + ". Control titles are in the catalog, config/controls.yaml."
         )

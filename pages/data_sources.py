@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import polars as pl
 import streamlit as st
 
 from metrics import series
 from pages import common as c
 
-ctx = c.context()
+ctx = c.context(__file__)
 c.header(ctx, "Data sources", "Where every number comes from, and how fresh it is")
 
 health = ctx.data.health
@@ -42,7 +44,9 @@ else:
                 "rows": h.rows,
                 "quarantined": h.quarantined,
                 "newest row loaded": h.newest,
-                "newest before as-of": f.get("newest") or "—",
+                "newest before as-of": datetime.fromisoformat(f["newest"])
+                if f.get("newest")
+                else None,
                 "stale": "🕰️ stale" if f.get("stale") else ("fresh" if f else "—"),
                 "age h at as-of": age.get(h.source),
                 "freshness budget": budgets.get(h.source, "—"),
@@ -54,16 +58,45 @@ else:
             }
         )
     frame = pl.DataFrame(rows, infer_schema_length=None)
-    if not ctx.detailed:
-        frame = frame.drop("load s")
+    text, number = st.column_config.TextColumn, st.column_config.NumberColumn
+    columns = {
+        "source": text(width=170),
+        "type": text(width=55),
+        "tables": text(width=120),
+        "load": text(width=150),
+        "rows": number(format="%,d", width=85),
+        "quarantined": number(format="%,d", width=85),
+        "last success": c.when_column("last success (UTC)", width=135),
+        "load s": number(format="%.2f", width=60, help="Seconds the last load took"),
+        "newest before as-of": c.when_column(
+            "newest before as-of", width=140, help="Newest row before the as-of (UTC)"
+        ),
+        "stale": text(width=80),
+        "age h at as-of": number("age h", format="%.1f", width=65, help="Hours at the as-of"),
+        "freshness budget": text("budget", width=75, help="Freshness budget"),
+        "newest row loaded": c.when_column(
+            "newest loaded", width=135, help="Newest row in the source (UTC)"
+        ),
+        "serves": text(help="Initiatives this source feeds"),
+    }
+    st.subheader("Loading")
     c.table(
-        frame,
-        {
-            "age h at as-of": st.column_config.NumberColumn(format="%.1f"),
-            "load s": st.column_config.NumberColumn(format="%.2f"),
-        },
+        frame.select(
+            "source", "type", "tables", "load", "rows", "quarantined", "last success",
+            *(["load s"] if ctx.detailed else []), "last error",
+        ),
+        columns,
         key="source_table",
-    )
+    )  # fmt: skip
+    st.subheader("Freshness at the as-of")
+    c.table(
+        frame.select(
+            "source", "newest before as-of", "stale", "age h at as-of", "freshness budget",
+            "newest row loaded", "serves",
+        ),
+        columns,
+        key="freshness_table",
+    )  # fmt: skip
     st.caption(
         "A source is stale when its newest row before the as-of is older than its freshness "
         "budget; stale sources count against the initiatives they serve (gate dimension `data`). "

@@ -9,7 +9,7 @@ import streamlit as st
 from metrics import series
 from pages import common as c
 
-ctx = c.context()
+ctx = c.context(__file__)
 c.header(ctx, "Delivery and incidents", "Can each team ship safely, and what is on fire")
 
 if not c.no_initiatives(ctx):
@@ -44,94 +44,191 @@ if not c.no_initiatives(ctx):
             }
         )
     keys = pl.DataFrame(rows, infer_schema_length=None)
-    if ctx.summary:
-        keys = keys.select(
-            "initiative", "frequency level", "lead time level", "change failure level",
-            "recovery level", "unlinked incidents",
-        )  # fmt: skip
+    # value, level and n side by side per key; three more numbers in the expander below
+    shown = (
+        ["initiative", "frequency level", "lead time level", "change failure level",
+         "recovery level", "unlinked incidents"]
+        if ctx.summary
+        else ["initiative", "deploy days/week (median)", "frequency level", "deployments",
+              "lead time h (median)", "lead time level", "lead time n", "change failure rate",
+              "change failure level", "failed changes", "time to restore h (median)",
+              "recovery level", "recovery n"]
+    )  # fmt: skip
+    number, text = st.column_config.NumberColumn, st.column_config.TextColumn
+    level = {"width": 85 if not ctx.summary else 150}
     c.table(
-        keys,
+        keys.select(shown),
         {
-            "change failure rate": st.column_config.NumberColumn(format="percent"),
-            "lead time h (median)": st.column_config.NumberColumn(format="%.1f"),
-            "time to restore h (median)": st.column_config.NumberColumn(format="%.1f"),
-            "deploys/day": st.column_config.NumberColumn(format="%.3f"),
+            "initiative": text(width=175),
+            "deploy days/week (median)": number(
+                "days/wk", width=55, help="Deploy days per week, median of 7-day blocks"
+            ),
+            "frequency level": text("frequency", help="Deployment frequency level", **level),
+            "deployments": number("deploys", width=55, help="Production deployments (n)"),
+            "lead time h (median)": number(
+                "lead h", format="%.1f", width=50, help="Lead time for changes, median hours"
+            ),
+            "lead time level": text("lead time", help="Lead time level", **level),
+            "lead time n": number("n", width=40, help="Deployments with a commit time"),
+            "change failure rate": number(
+                "CFR", format="percent", width=60, help="Change failure rate"
+            ),
+            "change failure level": text("change fail.", help="Change failure level", **level),
+            "failed changes": number("failed", width=50, help="Failed changes (n)"),
+            "time to restore h (median)": number(
+                "restore h", format="%.1f", width=60, help="Time to restore, median hours"
+            ),
+            "recovery level": text("recovery", help="Time-to-restore level", **level),
+            "recovery n": number("n", width=40, help="Incidents resolved (n)"),
+            "unlinked incidents": number("unlinked", width=80),
         },
         key="dora_table",
     )
     st.caption(
         f"Over the {settings.delivery_window} delivery window ending at the as-of. Levels are "
         f"the DORA 2023 benchmarks; with fewer than {settings.dora.min_deployments} deployments "
-        "a level is 'insufficient data' and the raw value still shows with its n."
+        f"a level is '{c.LEVEL_LABEL['insufficient_data']}' and the raw value still shows with "
+        "its n. Hover a column header for its full name."
     )
+    with st.expander("Deploys per day, deploy days per month, unlinked incidents"):
+        c.table(
+            keys.select(
+                "initiative", "deploys/day", "deploy days/month (median)", "unlinked incidents"
+            ),
+            {"initiative": text(width=220), "deploys/day": number(format="%.3f")},
+            key="dora_more",
+        )
 
     window = ctx.delivery_window
     st.subheader("Trends")
     weekly = series.weekly_deployments(
         ctx.portfolio.deployments, ctx.portfolio.linked_incidents, ids, ctx.as_of, window
-    ).with_columns(pl.col("initiative").replace_strict(names).alias("name"))
+    ).with_columns(
+        pl.col("initiative").replace_strict(names).alias("name"),
+        pl.col("week_start").dt.strftime("%b %d").alias("week"),
+    )
     if weekly.height == 0:
         c.empty(
             "weekly blocks", f"The delivery window ({settings.delivery_window}) is under 7 days."
         )
     else:
+        # both charts share these weekly bins (7-day blocks ending at the as-of) as their x axis
+        weeks = weekly.sort("week_start").get_column("week").unique(maintain_order=True).to_list()
+        ticks = weeks[::-3][::-1]  # every third week, ending on the latest
+        week_axis = alt.X(
+            "week:O",
+            sort=weeks,
+            scale=alt.Scale(domain=weeks),
+            title="week starting (UTC)",
+            axis=alt.Axis(values=ticks, labelAngle=0),
+        )
         long = weekly.unpivot(
             on=["deployments", "failed"],
-            index=["name", "week_start"],
+            index=["name", "week_start", "week"],
             variable_name="count of",
             value_name="n",
+        ).with_columns(
+            pl.col("count of").replace({"failed": "failed changes"}),
         )
+        kinds = ["deployments", "failed changes"]
+        legend = alt.Legend(title=None, orient="top", symbolType="stroke", symbolStrokeWidth=2)
         trend = (
             alt.Chart(long)
             .mark_line(point=True)
             .encode(
-                x=alt.X("week_start:T", title="week starting"),
-                y=alt.Y("n:Q", title="deployments per week"),
-                color=alt.Color("name:N", title="initiative", scale=alt.Scale(scheme="tableau10")),
-                strokeDash=alt.StrokeDash("count of:N", title="line"),
-                shape=alt.Shape("count of:N", title="line"),
+                x=week_axis,
+                y=alt.Y("n:Q", title=None, axis=alt.Axis(tickMinStep=1, format="d")),
+                color=alt.Color(
+                    "count of:N",
+                    scale=alt.Scale(domain=kinds, range=[c.OKABE["blue"], c.OKABE["vermillion"]]),
+                    legend=legend,
+                ),
+                strokeDash=alt.StrokeDash(
+                    "count of:N", scale=alt.Scale(domain=kinds, range=[[1, 0], [4, 3]]),
+                    legend=legend,
+                ),
+                shape=alt.Shape(
+                    "count of:N", scale=alt.Scale(domain=kinds, range=["circle", "triangle"]),
+                    legend=None,
+                ),
                 tooltip=["name", "week_start", "count of", "n"],
             )
-        )
-        c.chart(
-            trend.properties(height=260),
-            "Production deployments and failed changes per week (7-day blocks ending at the "
-            "as-of), one colour per initiative; failed changes are dashed.",
-        )
-    # linked_incidents holds every incident opened before the as-of: all a weekly count needs
-    weekly_inc = series.weekly_incidents(
-        ctx.portfolio.linked_incidents, ids, ctx.as_of, window
-    ).with_columns(
-        pl.col("initiative").replace_strict(names).alias("name"),
-        pl.format("sev {}", "severity").alias("sev"),
-    )
-    if weekly_inc.height:
-        bars = (
-            alt.Chart(weekly_inc)
-            .mark_bar()
-            .encode(
-                x=alt.X("week_start:T", title="week starting"),
-                y=alt.Y("opened:Q", title="incidents opened", stack="zero"),
-                color=alt.Color(
-                    "sev:N",
-                    title="severity",
-                    scale=alt.Scale(
-                        domain=["sev 1", "sev 2", "sev 3", "sev 4"],
-                        range=[
-                            c.OKABE["vermillion"],
-                            c.OKABE["orange"],
-                            c.OKABE["sky"],
-                            c.OKABE["grey"],
-                        ],
-                    ),
+            .properties(width=170, height=110)
+            .facet(
+                facet=alt.Facet(
+                    "name:N",
+                    sort=[names[i] for i in ids],
+                    title=None,
+                    header=alt.Header(labelLimit=200, labelFontWeight="bold", labelAnchor="start"),
                 ),
-                tooltip=["name", "week_start", "sev", "opened"],
+                columns=4,
+                spacing={"row": 18, "column": 24},
             )
-        )
+            .resolve_scale(y="independent")
+        )  # fmt: skip
         c.chart(
-            bars.properties(height=200),
-            "Incidents opened per week, stacked by severity (tooltips name each segment).",
+            trend,
+            "Production deployments and failed changes per week (7-day blocks ending at the "
+            "as-of), one small chart per initiative; failed changes are dashed triangles.",
         )
+        st.caption("Deployments per week; each small chart has its own y scale.")
+        # linked_incidents holds every incident opened before the as-of: all a weekly count needs
+        weekly_inc = series.weekly_incidents(
+            ctx.portfolio.linked_incidents, ids, ctx.as_of, window
+        ).with_columns(
+            pl.col("initiative").replace_strict(names).alias("name"),
+            pl.format("sev {}", "severity").alias("sev"),
+            pl.col("week_start").dt.strftime("%b %d").alias("week"),
+        )
+        if weekly_inc.height:
+            bars = (
+                alt.Chart(weekly_inc)
+                .mark_bar(stroke="white", strokeWidth=1)
+                .encode(
+                    x=week_axis,
+                    y=alt.Y(
+                        "opened:Q",
+                        title="incidents opened",
+                        stack="zero",
+                        axis=alt.Axis(tickMinStep=1),
+                    ),
+                    color=alt.Color(
+                        "sev:N",
+                        title="severity",
+                        scale=alt.Scale(
+                            domain=["sev 1", "sev 2", "sev 3", "sev 4"],
+                            range=[
+                                c.OKABE["vermillion"],
+                                c.OKABE["orange"],
+                                c.OKABE["sky"],
+                                c.OKABE["grey"],
+                            ],
+                        ),
+                        legend=alt.Legend(orient="top", title=None),
+                    ),
+                    order=alt.Order("severity:Q"),
+                    tooltip=["name", "week_start", "sev", "opened"],
+                )
+            )
+            labels = (
+                alt.Chart(weekly_inc)
+                .mark_text(color="black", baseline="top", dy=3, fontSize=10)
+                .encode(
+                    x=week_axis,
+                    y=alt.Y("opened:Q", stack="zero"),
+                    detail="name:N",
+                    order=alt.Order("severity:Q"),
+                    text="sev:N",
+                )
+            )
+            st.markdown("**Incidents opened per week, all shown initiatives**")
+            c.chart(
+                (bars + labels).properties(height=180),
+                "Incidents opened per week (the same weekly blocks), stacked by severity and "
+                "labelled with it; tooltips name the initiative of each segment.",
+            )
+        else:
+            st.caption("No incident opened in the delivery window.")
 
     st.subheader("Incidents")
     summary = pl.DataFrame(
@@ -148,17 +245,39 @@ if not c.no_initiatives(ctx):
         ],
         schema_overrides={"MTTA min": pl.Float64(), "MTTR h": pl.Float64()},
     )
+    number = st.column_config.NumberColumn
     c.table(
         summary,
         {
-            "MTTA min": st.column_config.NumberColumn(format="%.1f"),
-            "MTTR h": st.column_config.NumberColumn(format="%.1f"),
+            "initiative": st.column_config.TextColumn(width=220),
+            "MTTA min": number(format="%.1f", help="Mean time to acknowledge, minutes"),
+            "MTTR h": number(format="%.1f", help="Mean time to restore, hours"),
         },
         key="incident_summary",
     )
     incidents = series.incidents_in_window(
         ctx.portfolio.linked_incidents.filter(pl.col("initiative").is_in(ids)), ctx.as_of, window
     ).with_columns(pl.col("initiative").replace_strict(names).alias("initiative"))
+    incident_columns = {
+        "incident_id": st.column_config.TextColumn("incident", width=75),
+        "initiative": st.column_config.TextColumn(width=140),
+        "severity": number("sev", width=40, help="Severity (1 = most severe)"),
+        "title": st.column_config.TextColumn(width=150),
+        "opened_at": c.when_column("opened (UTC)", width=120),
+        "acknowledged_at": c.when_column("acknowledged (UTC)", width=140),
+        "resolved_at": c.when_column("resolved (UTC)", width=120),
+        "open": st.column_config.TextColumn(width=50, help="Still open at the as-of"),
+        "patient_impact": st.column_config.TextColumn(
+            "patient", width=60, help="Patient-impacting"
+        ),
+        "deploy_id": st.column_config.TextColumn(
+            "reported deploy", width=110, help="The deployment the incident names (deploy_id)"
+        ),
+        "linked_deploy_id": st.column_config.TextColumn(
+            "linked deploy", width=80, help="The deployment it counts against"
+        ),
+        "link_method": st.column_config.TextColumn("linked by", width=90),
+    }
     if incidents.height == 0:
         c.empty(
             "incidents in the delivery window",
@@ -166,27 +285,44 @@ if not c.no_initiatives(ctx):
             "docs/connectors.md).",
         )
     else:
-        c.table(
-            incidents.select(
-                "incident_id",
-                "initiative",
-                "severity",
-                "title",
-                "opened_at",
-                "acknowledged_at",
-                "resolved_at",
-                "open",
-                "patient_impact",
-                "deploy_id",
-                "linked_deploy_id",
-                "link_method",
-            ),
-            key="incident_table",
+        table = incidents.select(
+            "incident_id",
+            "initiative",
+            "severity",
+            "title",
+            "opened_at",
+            "acknowledged_at",
+            "resolved_at",
+            pl.when("open").then(pl.lit("open")).otherwise(pl.lit("")).alias("open"),
+            pl.when("patient_impact")
+            .then(pl.lit("⚠️ yes"))
+            .otherwise(pl.lit(""))
+            .alias("patient_impact"),
+            "deploy_id",
+            "linked_deploy_id",
+            "link_method",
         )
+        c.table(
+            table.select(
+                "incident_id", "initiative", "severity", "title", "opened_at", "resolved_at",
+                "open", "patient_impact", "linked_deploy_id", "link_method",
+            ),
+            incident_columns,
+            key="incident_table",
+        )  # fmt: skip
         st.caption(
             "Open incidents opened before the window are listed too. Titles are operational free "
             "text; the canonical incidents table carries no patient data."
         )
+        with st.expander("Acknowledged times and the deployment each incident reports"):
+            c.table(
+                table.select(
+                    "incident_id", "initiative", "acknowledged_at", "deploy_id",
+                    "linked_deploy_id", "link_method",
+                ),
+                incident_columns,
+                key="incident_more",
+            )  # fmt: skip
 
     st.subheader("Unlinked incidents")
     unlinked = incidents.filter(pl.col("in_window") & (pl.col("link_method") == "unlinked"))
@@ -198,6 +334,7 @@ if not c.no_initiatives(ctx):
     if unlinked.height:
         c.table(
             unlinked.select("incident_id", "initiative", "severity", "title", "opened_at"),
+            {**incident_columns, "title": st.column_config.TextColumn(width=400)},
             key="unlinked_table",
         )
     with st.expander("How incidents are linked to deployments", expanded=not ctx.summary):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import altair as alt
 import polars as pl
 import streamlit as st
@@ -9,7 +11,7 @@ import streamlit as st
 from metrics import series
 from pages import common as c
 
-ctx = c.context()
+ctx = c.context(__file__)
 c.header(ctx, "Initiative", "The gate decision and the evidence behind it")
 
 item = None if c.no_initiatives(ctx) else c.pick_initiative(ctx)
@@ -73,7 +75,26 @@ if item is not None:
                 ],
                 schema_overrides={"value": pl.Float64(), "weight": pl.Float64()},
             )
-            c.table(frame, {"value": st.column_config.NumberColumn(format="%.4g")}, key="checklist")
+            text = st.column_config.TextColumn
+            c.table(
+                frame.drop("remediation", "waiver"),  # both in full in the table below
+                {
+                    "outcome": text(width=85),
+                    "check": text(width=165),
+                    "dimension": text(width=90),
+                    "kind": text(width=75),
+                    "weight": st.column_config.NumberColumn(format="%g", width=60),
+                    "metric": text(width=200),
+                    "value": st.column_config.NumberColumn(format="%.4g", width=65),
+                    "rule": text(width=70),
+                    "owner": text(width=120),
+                },
+                key="checklist",
+            )
+            todo = frame.filter(pl.col("outcome") != c.OUTCOME_LABEL["pass"])
+            if todo.height:
+                st.markdown("**What to do about every check that does not pass**")
+                c.static_table(todo.select("outcome", "check", "remediation", "owner", "waiver"))
             st.caption(
                 "Outcome: pass; fail; insufficient data (the metric is null); waived (failing, "
                 "with a waiver valid at this as-of). A failing blocking check makes the verdict "
@@ -166,11 +187,26 @@ if item is not None:
                     "opened_at",
                     "acknowledged_at",
                     "resolved_at",
-                    "open",
-                    "patient_impact",
+                    pl.when("open").then(pl.lit("open")).otherwise(pl.lit("")).alias("open"),
+                    pl.when("patient_impact")
+                    .then(pl.lit("⚠️ yes"))
+                    .otherwise(pl.lit(""))
+                    .alias("patient_impact"),
                     "linked_deploy_id",
                     "link_method",
                 ),
+                {
+                    "incident_id": st.column_config.TextColumn("incident", width=75),
+                    "severity": st.column_config.NumberColumn("sev", width=40),
+                    "title": st.column_config.TextColumn(width=170),
+                    "opened_at": c.when_column("opened (UTC)", width=120),
+                    "acknowledged_at": c.when_column("acknowledged", width=120),
+                    "resolved_at": c.when_column("resolved (UTC)", width=120),
+                    "open": st.column_config.TextColumn(width=50, help="Still open at the as-of"),
+                    "patient_impact": st.column_config.TextColumn("patient", width=60),
+                    "linked_deploy_id": st.column_config.TextColumn("linked deploy", width=80),
+                    "link_method": st.column_config.TextColumn("linked by", width=90),
+                },
                 key="initiative_incidents",
             )
 
@@ -191,13 +227,23 @@ if item is not None:
                         "baseline": o["baseline"],
                         "direction": f"{o['direction']} is better",
                         "unit": o["unit"],
-                        "period end": o["period_end"] or "—",
+                        "period end": c.day(datetime.fromisoformat(o["period_end"]))
+                        if o["period_end"]
+                        else None,
                     }
                     for o in item["outcomes"]
                 ],
                 schema_overrides={"target": pl.Float64(), "baseline": pl.Float64()},
             )
-            c.table(frame, key="initiative_outcomes")
+            c.table(
+                frame,
+                {
+                    "kpi": st.column_config.TextColumn("KPI", width=200),
+                    "target": st.column_config.NumberColumn(format="%.4g"),
+                    "baseline": st.column_config.NumberColumn(format="%.4g"),
+                },
+                key="initiative_outcomes",
+            )
             st.caption(
                 f"On-track share: {c.pct(item['outcomes_summary']['on_track_share'])} "
                 f"(of KPIs with a value). Counts below {ctx.small_cell} are never shown."
@@ -217,21 +263,33 @@ if item is not None:
                 "The catalog is config/controls.yaml; `required_from` picks the gate.",
             )
         else:
+            listed = controls.sort(pl.col("gap").not_(), "control").select(
+                pl.col("status").replace_strict(c.CONTROL_LABEL, default=pl.col("status")),
+                pl.when(pl.col("expiring"))
+                .then(pl.lit("⏳ expiring"))
+                .otherwise(pl.lit(""))
+                .alias("expiring"),
+                "control",
+                "title",
+                "owner",
+                "expiry",
+                "collected_at",
+                "evidence_ref",
+                "required_from",
+            )
             c.table(
-                controls.sort(pl.col("gap").not_(), "control").select(
-                    pl.col("status").replace_strict(c.CONTROL_LABEL, default=pl.col("status")),
-                    pl.when(pl.col("expiring"))
-                    .then(pl.lit("⏳ expiring"))
-                    .otherwise(pl.lit(""))
-                    .alias("expiring"),
-                    "control",
-                    "title",
-                    "owner",
-                    "expiry",
-                    "collected_at",
-                    "evidence_ref",
-                    "required_from",
+                listed.select(
+                    "status", "expiring", "control", "title", "owner", "expiry", "evidence_ref"
                 ),
+                {
+                    "status": st.column_config.TextColumn(width=130),
+                    "expiring": st.column_config.TextColumn(width=90),
+                    "control": st.column_config.TextColumn(width=210),
+                    "title": st.column_config.TextColumn(width=170),
+                    "owner": st.column_config.TextColumn(width=120),
+                    "expiry": c.day_column("expires (UTC)", width=95),
+                    "evidence_ref": c.link_or_text(listed, "evidence_ref", "evidence"),
+                },
                 key="initiative_controls",
             )
 
@@ -283,5 +341,12 @@ if item is not None:
                 data.select(
                     "state label", "milestone", "due", "days_to_due", "owner", "horizon_days"
                 ),
+                {
+                    "state label": st.column_config.TextColumn("state", width=110),
+                    "milestone": st.column_config.TextColumn(width=330),
+                    "due": st.column_config.DateColumn(format="YYYY-MM-DD", width=100),
+                    "days_to_due": st.column_config.NumberColumn("days to due", width=95),
+                    "horizon_days": st.column_config.NumberColumn("plan horizon (days)"),
+                },
                 key="initiative_milestones",
             )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import altair as alt
 import polars as pl
 import streamlit as st
@@ -9,9 +11,10 @@ import streamlit as st
 from metrics import series
 from pages import common as c
 
-ctx = c.context()
+ctx = c.context(__file__)
 c.header(ctx, "Outcomes", "Are the pilots improving care, operations and costs")
 hidden = f"<{ctx.small_cell}"
+DIRECTION = {"higher": "↑ higher", "lower": "↓ lower"}
 
 
 def shown(value: float | None, status: str) -> str:
@@ -24,14 +27,15 @@ if not c.no_initiatives(ctx):
         {
             "initiative": item["name"],
             "kpi": o["kpi"],
-            "kind": o["kind"],
             "status": c.label(c.KPI_LABEL, o["status"]),
             "latest": shown(o["value"], o["status"]),
             "target": o["target"],
             "baseline": o["baseline"],
-            "direction": f"{o['direction']} is better",
+            "direction": DIRECTION.get(o["direction"], o["direction"]),
             "unit": o["unit"],
-            "period end": o["period_end"] or "—",
+            "period end": c.day(datetime.fromisoformat(o["period_end"]))
+            if o["period_end"]
+            else None,
         }
         for item in ctx.items
         for o in item["outcomes"]
@@ -44,9 +48,20 @@ if not c.no_initiatives(ctx):
         )
     else:
         st.subheader("Latest value per KPI")
+        text, number = st.column_config.TextColumn, st.column_config.NumberColumn
         c.table(
             pl.DataFrame(rows, infer_schema_length=None),
-            {"target": st.column_config.NumberColumn(format="%.4g")},
+            {
+                "initiative": text(width=165),
+                "kpi": text("KPI", width=190),
+                "status": text(width=110),
+                "latest": text(width=60, help="Latest value before the as-of", alignment="right"),
+                "target": number(format="%.4g", width=60),
+                "baseline": number(format="%.4g", width=65),
+                "direction": text("better", width=75, help="Which direction is better"),
+                "unit": text(width=110),
+                "period end": text("period end", width=90, help="Period of the latest value"),
+            },
             key="kpi_table",
         )
         shares = ", ".join(
@@ -60,7 +75,11 @@ if not c.no_initiatives(ctx):
         )
 
         st.subheader("Trends")
-        item = c.pick_initiative(ctx)
+        # open on the first initiative that has a KPI value (the report's outcomes say which)
+        with_data = [
+            i["id"] for i in ctx.items if any(o["status"] != "no_data" for o in i["outcomes"])
+        ]
+        item = c.pick_initiative(ctx, default=with_data[0] if with_data else None)
         if item is not None and item["outcomes"]:
             definition = ctx.config.initiative(item["id"])
             observations = (

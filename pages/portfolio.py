@@ -9,7 +9,7 @@ import streamlit as st
 from metrics import series
 from pages import common as c
 
-ctx = c.context()
+ctx = c.context(__file__)
 c.header(ctx, "Portfolio", "Which pilots are ready for their next stage, and why")
 
 if not c.no_initiatives(ctx):
@@ -32,7 +32,8 @@ if not c.no_initiatives(ctx):
                 "gate": item["gate"],
                 "verdict": c.label(c.VERDICT_LABEL, readiness["verdict"]),
                 "score": readiness["score"],
-                "blockers": ", ".join(b["check"] for b in readiness["blockers"]) or "—",
+                "blockers": len(readiness["blockers"]),
+                "blocking checks": ", ".join(b["check"] for b in readiness["blockers"]) or "—",
                 "SLOs healthy": slo["healthy"],
                 "SLOs at risk": slo["at_risk"],
                 "SLOs breached": slo["breached"],
@@ -45,18 +46,39 @@ if not c.no_initiatives(ctx):
             }
         )
     frame = pl.DataFrame(rows)
-    if ctx.summary:
-        frame = frame.select(
-            "id", "initiative", "stage", "verdict", "score", "blockers", "SLOs breached",
-            "open sev 1-2", "compliance gaps", "stale sources",
-        )  # fmt: skip
+    # ~940 px at 1400 px: the signals as narrow counts; names of blockers, stage, owner and
+    # area in the expander below (and every blocker's reason under "Why each verdict")
+    shown = (
+        ["initiative", "gate", "verdict", "score", "blockers", "SLOs breached", "open sev 1-2",
+         "compliance gaps", "stale sources"]
+        if ctx.summary
+        else ["initiative", "gate", "verdict", "score", "blockers", "SLOs at risk",
+              "SLOs breached", "open sev 1-2", "compliance gaps", "stale sources"]
+    )  # fmt: skip
+    count = st.column_config.NumberColumn
     st.subheader("Initiatives")
-    st.caption("Select a row to open its gate checklist. Score: 100 × weight of passed and waived "
-               "checks / weight of decided checks.")  # fmt: skip
+    st.caption(
+        "Select a row to open its gate checklist. Score: 100 × weight of passed and waived "
+        "checks / weight of decided checks. SLO columns count the initiative's SLOs by status."
+    )
     event = c.table(
-        frame,
-        {"score": st.column_config.NumberColumn("score", format="%.1f")},
+        frame.select("id", *shown),  # the id tells which row was selected; it is not shown
+        {
+            "initiative": st.column_config.TextColumn(width=210),
+            "gate": st.column_config.TextColumn(
+                width=130, help="The stage gate the initiative is assessed for (its next stage)."
+            ),
+            "verdict": st.column_config.TextColumn(width=115),
+            "score": count(format="%.1f", width=55),
+            "blockers": count(width=65, help="Failing blocking checks: any one makes it NO-GO."),
+            "SLOs at risk": count("⚠️ at risk", width=70, help="SLOs at risk"),
+            "SLOs breached": count("❌ breached", width=85, help="SLOs breached"),
+            "open sev 1-2": count("sev 1-2", width=60, help="Open severity 1-2 incidents"),
+            "compliance gaps": count("gaps", width=50, help="Compliance gaps"),
+            "stale sources": count("stale", width=50, help="Stale data sources"),
+        },
         key="portfolio_table",
+        column_order=shown,
         on_select="rerun",
         selection_mode="single-row",
     )
@@ -64,6 +86,22 @@ if not c.no_initiatives(ctx):
     if chosen:
         st.session_state["initiative"] = frame.get_column("id")[chosen[0]]
         st.switch_page("pages/initiative.py", query_params={})  # see app.py
+    with st.expander("More columns: blocking checks, stage, owner, area, every SLO status"):
+        c.table(
+            frame.select(
+                "initiative", "stage", "owner", "clinical area", "SLOs healthy", "SLOs no data",
+                "blocking checks",
+            ),
+            {
+                "initiative": st.column_config.TextColumn(width=200),
+                "stage": st.column_config.TextColumn(width=125),
+                "owner": st.column_config.TextColumn(width=125),
+                "clinical area": st.column_config.TextColumn(width=130),
+                "SLOs healthy": count("✅ healthy", width=75, help="SLOs healthy"),
+                "SLOs no data": count("∅ no data", width=75, help="SLOs without data"),
+            },
+            key="portfolio_details",
+        )  # fmt: skip
 
     st.subheader("Why each verdict")
     for item in items:
@@ -96,56 +134,78 @@ if not c.no_initiatives(ctx):
                 st.markdown("Every check passes.")
             c.page_link("pages/initiative.py", f"Open {item['name']}", initiative=item["id"])
 
-    left, right = st.columns(2)
-    with left:
-        st.subheader("Readiness by dimension")
-        matrix = series.dimension_matrix(items).with_columns(
-            pl.col("outcome")
-            .replace_strict(c.OUTCOME_SYMBOL, default=pl.col("outcome"))
-            .alias("symbol"),
-            pl.format("{} of {} pass", "passed", "checks").alias("passed of checks"),
-        )
-        if matrix.height == 0:
-            c.empty("gate checks", "Add gates in config/gates.yaml to see dimensions.")
-        else:
-            base = alt.Chart(matrix).encode(
-                x=alt.X("dimension:N", title=None, sort=None, axis=alt.Axis(labelAngle=-30)),
-                y=alt.Y("name:N", title=None, sort=[i["name"] for i in items]),
-                tooltip=["name", "dimension", "outcome", "passed of checks"],
-            )
-            rect = base.mark_rect(stroke="white").encode(
-                color=alt.Color("outcome:N", scale=c.OUTCOME_SCALE, title="worst check")
-            )
-            text = base.mark_text(fontSize=11).encode(text="symbol:N")
-            c.chart(
-                (rect + text).properties(height=40 * len(items) + 40),
-                "Heatmap of initiatives by gate-check dimension; each cell names its worst "
-                "outcome.",
-            )
-    with right:
-        st.subheader("Stage funnel")
-        funnel = series.stage_funnel(items).filter(pl.col("count") > 0)
-        funnel = funnel.with_columns(
-            pl.col("verdict").replace_strict(c.VERDICT_LABEL).alias("gate verdict"),
-            pl.format("{} {}", "count", pl.col("verdict").replace_strict(c.VERDICT_SHORT)).alias(
-                "segment"
+    st.subheader("Readiness by dimension")
+    matrix = series.dimension_matrix(items).with_columns(
+        pl.col("outcome")
+        .replace_strict(c.OUTCOME_SYMBOL, default=pl.col("outcome"))
+        .alias("symbol"),
+        pl.col("outcome")
+        .replace_strict(c.OUTCOME_LEGEND, default=pl.col("outcome"))
+        .alias("worst check"),
+        pl.format("{} of {} pass", "passed", "checks").alias("passed of checks"),
+    )
+    if matrix.height == 0:
+        c.empty("gate checks", "Add gates in config/gates.yaml to see dimensions.")
+    else:
+        base = alt.Chart(matrix).encode(
+            x=alt.X(
+                "dimension:N",
+                title="gate-check dimension",
+                sort=None,
+                axis=alt.Axis(orient="top", labelAngle=0, labelLimit=200),
             ),
+            y=alt.Y(
+                "name:N",
+                title=None,
+                sort=[i["name"] for i in items],
+                axis=alt.Axis(labelLimit=300),
+            ),
+            tooltip=["name", "dimension", "worst check", "passed of checks"],
         )
-        stage_order = [s for s in c.STAGES]
-        x = alt.X("count:Q", stack="zero", title="initiatives", axis=alt.Axis(tickMinStep=1))
-        y = alt.Y("stage:N", sort=stage_order, scale=alt.Scale(domain=stage_order), title=None)
-        order = alt.Order("verdict_order:Q")
-        base = alt.Chart(
-            funnel.with_columns(
-                pl.col("verdict").replace_strict(c.VERDICT_ORDER).alias("verdict_order")
+        rect = base.mark_rect(stroke="white", strokeWidth=2).encode(
+            color=alt.Color(
+                "worst check:N",
+                scale=c.OUTCOME_SCALE,
+                legend=alt.Legend(orient="bottom", title="worst check in the cell"),
             )
-        ).encode(y=y, x=x, order=order, tooltip=["stage", "gate verdict", "count"])
-        bars = base.mark_bar(stroke="white").encode(
-            color=alt.Color("verdict:N", scale=c.VERDICT_SCALE, title="gate verdict")
         )
-        labels = base.mark_text(align="right", dx=-4, color="black").encode(text="segment:N")
+        text = base.mark_text(fontSize=12).encode(text="symbol:N")
         c.chart(
-            (bars + labels).properties(height=220),
-            "Initiatives per stage, split by the verdict of their next gate; each segment is "
-            "labelled with its count and verdict.",
+            (rect + text).properties(height=34 * len(items)),
+            "Heatmap of initiatives by gate-check dimension; each cell names its worst outcome.",
         )
+
+    st.subheader("Stage funnel")
+    funnel = series.stage_funnel(items).filter(pl.col("count") > 0)
+    funnel = funnel.with_columns(
+        pl.col("verdict").replace_strict(c.VERDICT_WORD).alias("gate verdict"),
+        pl.format("{} {}", "count", pl.col("verdict").replace_strict(c.VERDICT_SHORT)).alias(
+            "segment"
+        ),
+        pl.col("verdict").replace_strict(c.VERDICT_ORDER).alias("verdict_order"),
+    )
+    stage_order = list(c.STAGES)
+    x = alt.X("count:Q", stack="zero", title="initiatives", axis=alt.Axis(tickMinStep=1))
+    y = alt.Y(
+        "stage:N",
+        sort=stage_order,
+        scale=alt.Scale(domain=stage_order),
+        title=None,
+        axis=alt.Axis(labelLimit=300),
+    )
+    base = alt.Chart(funnel).encode(
+        y=y, x=x, order=alt.Order("verdict_order:Q"), tooltip=["stage", "gate verdict", "count"]
+    )
+    bars = base.mark_bar(stroke="white").encode(
+        color=alt.Color(
+            "gate verdict:N",
+            scale=c.VERDICT_SCALE,
+            legend=alt.Legend(orient="bottom", title="verdict at the next gate"),
+        )
+    )
+    labels = base.mark_text(align="right", dx=-4, color="black").encode(text="segment:N")
+    c.chart(
+        (bars + labels).properties(height=44 * len(stage_order)),
+        "Initiatives per stage, split by the verdict of their next gate; each segment is "
+        "labelled with its count and verdict.",
+    )

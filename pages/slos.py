@@ -17,7 +17,7 @@ SORTS = {
     "initiative": "Initiative and name",
 }
 
-ctx = c.context()
+ctx = c.context(__file__)
 c.header(ctx, "SLOs", "Error budgets, burn rates and alerts per service level objective")
 
 if not c.no_initiatives(ctx):
@@ -47,35 +47,77 @@ if not c.no_initiatives(ctx):
                 "budget remaining": slo["budget_remaining"],
                 "SLI": slo["sli"],
                 "target": slo["target"],
-                "alerts": ", ".join(
-                    f"{a['severity']} {a['long']}/{a['short']}" for a in slo["alerts"]
-                )
-                or "—",
-                "low traffic": "🔎 yes" if slo["low_traffic"] else "",
-                "type": slo["sli_type"],
+                "alerts": "🔥 " + ", ".join(dict.fromkeys(a["severity"] for a in slo["alerts"]))
+                if slo["alerts"]
+                else "—",
+                "low traffic": "🔎 low" if slo["low_traffic"] else "",
                 "window": slo["window"],
-                "budgeting": slo["budgeting"],
-                "good": slo["good"],
-                "total": slo["total"],
-                **{f"burn {w}": v for w, v in slo["burn_rates"].items()},
             }
             for item, slo in slos
         ]
-        frame = pl.DataFrame(rows, infer_schema_length=None)
-        if not ctx.detailed:
-            frame = frame.select(
-                "slo", "initiative", "status", "budget remaining", "SLI", "target", "alerts",
-                "low traffic", "window",
-            )  # fmt: skip
         c.table(
-            frame,
+            pl.DataFrame(rows, infer_schema_length=None),
             {
-                "budget remaining": st.column_config.NumberColumn(format="percent"),
-                "SLI": st.column_config.NumberColumn(format="%.4f"),
-                "target": st.column_config.NumberColumn(format="%.4f"),
+                "slo": st.column_config.TextColumn("SLO", width=190),
+                "initiative": st.column_config.TextColumn(width=150),
+                "status": st.column_config.TextColumn(width=100),
+                "budget remaining": st.column_config.NumberColumn(
+                    "budget left", format="percent", width=85, help="Error budget remaining"
+                ),
+                "SLI": st.column_config.NumberColumn(format="%.4f", width=60),
+                "target": st.column_config.NumberColumn(format="%.4f", width=60),
+                "alerts": st.column_config.TextColumn(
+                    width=105,
+                    help="Severities of the firing multiwindow alerts; the pairs are under "
+                    "'Burn rates and multiwindow alerts' for the chosen SLO.",
+                ),
+                "low traffic": st.column_config.TextColumn(
+                    "traffic",
+                    width=60,
+                    help="🔎 low: one bad event spends a visible share of the budget.",
+                ),
+                "window": st.column_config.TextColumn(width=110),
             },
             key="slo_table",
         )
+        if ctx.detailed:
+            with st.expander("Raw counts and every burn-rate window", expanded=True):
+                details = pl.DataFrame(
+                    [
+                        {
+                            "slo": slo["name"],
+                            "type": slo["sli_type"],
+                            "budgeting": slo["budgeting"],
+                            "good": slo["good"],
+                            "total": slo["total"],
+                            **{f"burn {w}": v for w, v in slo["burn_rates"].items()},
+                        }
+                        for _, slo in slos
+                    ],
+                    infer_schema_length=None,
+                )
+                c.table(
+                    details,
+                    {
+                        "slo": st.column_config.TextColumn("SLO", width=200),
+                        "type": st.column_config.TextColumn(width=85),
+                        "budgeting": st.column_config.TextColumn(width=95),
+                        "good": st.column_config.NumberColumn(format="%,d", width=80),
+                        "total": st.column_config.NumberColumn(format="%,d", width=80),
+                        **{
+                            name: st.column_config.NumberColumn(
+                                name.removeprefix("burn "),
+                                format="%.2f",
+                                width=52,
+                                help=f"Burn rate over the last {name.removeprefix('burn ')}",
+                            )
+                            for name in details.columns
+                            if name.startswith("burn ")
+                        },
+                    },
+                    key="slo_details",
+                )
+                st.caption("Burn rate per window ending at the as-of (1 = on pace).")
 
         names = [slo["name"] for _, slo in slos]
         if st.session_state.get("slo") not in names and st.query_params.get("slo") not in names:
@@ -86,15 +128,13 @@ if not c.no_initiatives(ctx):
         st.subheader(f"{slo['name']} · {c.label(c.SLO_LABEL, slo['status'])}")
         if definition.description:
             st.caption(c.plain(definition.description))
-        cols = st.columns(4)
+        unit = "slices" if slo["budgeting"] == "timeslices" else "events"
+        cols = st.columns(5)
         cols[0].metric("SLI", c.pct(slo["sli"], 3), border=True)
         cols[1].metric("Target", c.pct(slo["target"], 2), border=True)
         cols[2].metric("Budget remaining", c.pct(slo["budget_remaining"]), border=True)
-        cols[3].metric(
-            "Good / total" + (" slices" if slo["budgeting"] == "timeslices" else " events"),
-            f"{slo['good']} / {slo['total']}",
-            border=True,
-        )
+        cols[3].metric(f"Good {unit}", f"{slo['good']:,}", border=True)
+        cols[4].metric(f"Total {unit}", f"{slo['total']:,}", border=True)
         if slo["low_traffic"]:
             st.warning(
                 f"Low traffic: {slo['total']} events in the window, so one bad event spends "
@@ -112,18 +152,28 @@ if not c.no_initiatives(ctx):
             )
         else:
             st.markdown("**Error budget burn-down over the window**")
-            burn = series.budget_burn_down(buckets, definition, ctx.as_of)
+            burn = series.budget_burn_down(buckets, definition, ctx.as_of).with_columns(
+                pl.lit("budget remaining").alias("line")
+            )
             ideal = series.ideal_burn(definition, ctx.as_of).with_columns(
                 pl.lit("steady pace").alias("line")
             )
+            lines = alt.Scale(
+                domain=["budget remaining", "steady pace"],
+                range=[c.OKABE["blue"], c.OKABE["grey"]],
+            )
+            dashes = alt.Scale(domain=["budget remaining", "steady pace"], range=[[1, 0], [6, 4]])
+            legend = alt.Legend(title=None, orient="top", symbolType="stroke", symbolStrokeWidth=2)
             actual = (
-                alt.Chart(burn.with_columns(pl.lit("budget remaining").alias("line")))
-                .mark_line(interpolate="step-after", color=c.OKABE["blue"])
+                alt.Chart(burn)
+                .mark_line(interpolate="step-after", strokeWidth=2)
                 .encode(
                     x=alt.X("at:T", title=None),
                     y=alt.Y(
                         "budget_remaining:Q", title="budget remaining", axis=alt.Axis(format="%")
                     ),
+                    color=alt.Color("line:N", scale=lines, legend=legend),
+                    strokeDash=alt.StrokeDash("line:N", scale=dashes, legend=legend),
                     tooltip=[
                         alt.Tooltip("at:T", title="until", format="%Y-%m-%d %H:%M"),
                         alt.Tooltip("budget_remaining:Q", format=".1%"),
@@ -133,20 +183,33 @@ if not c.no_initiatives(ctx):
             )
             pace = (
                 alt.Chart(ideal)
-                .mark_line(strokeDash=[6, 4], color=c.OKABE["grey"])
-                .encode(x="at:T", y="budget_remaining:Q", tooltip=["line"])
+                .mark_line()
+                .encode(
+                    x="at:T",
+                    y="budget_remaining:Q",
+                    color=alt.Color("line:N", scale=lines, legend=legend),
+                    strokeDash=alt.StrokeDash("line:N", scale=dashes, legend=legend),
+                    tooltip=["line"],
+                )
             )
             levels = pl.DataFrame(
                 {"y": [AT_RISK_BUDGET, 0.0], "label": ["at risk below 25%", "budget exhausted"]}
             )
             rules = alt.Chart(levels).mark_rule(strokeDash=[2, 2], color="black").encode(y="y:Q")
-            rule_text = (
-                alt.Chart(levels)
-                .mark_text(align="left", dy=-6, x=4, color="black")
+            # the 25% label sits above its rule and the 0% label below its own, so the two
+            # never collide, however far below 0 the axis runs
+            above = (
+                alt.Chart(levels.head(1))
+                .mark_text(align="left", baseline="bottom", dy=-3, x=4, color="black")
+                .encode(y="y:Q", text="label:N")
+            )
+            below = (
+                alt.Chart(levels.tail(1))
+                .mark_text(align="left", baseline="top", dy=3, x=4, color="black")
                 .encode(y="y:Q", text="label:N")
             )
             c.chart(
-                (actual + pace + rules + rule_text).properties(height=260),
+                (actual + pace + rules + above + below).properties(height=260),
                 f"Error budget remaining for {slo['name']} from the window start to the as-of; "
                 "the dashed grey line is the steady pace that spends the budget exactly.",
             )
@@ -156,16 +219,38 @@ if not c.no_initiatives(ctx):
                 "SLI per", ["1h", "1d"], format_func={"1h": "hour", "1d": "day"}.get,
                 default="1h", key="sli_every",
             )  # fmt: skip
-            sli = series.sli_series(buckets, definition, ctx.as_of, every or "1h")
+            sli = series.sli_series(buckets, definition, ctx.as_of, every or "1h").with_columns(
+                pl.lit("SLI").alias("line")
+            )
             deploys = series.deploy_markers(
                 ctx.portfolio.deployments, item["id"], start, ctx.as_of
-            ).with_columns(pl.col("status").replace({"rolled_back": "rolled back"}))
+            ).with_columns(
+                pl.col("status")
+                .replace_strict(
+                    {"rolled_back": "rolled-back deployment"},
+                    default=pl.lit("deployment"),
+                    return_dtype=pl.String(),
+                )
+                .alias("line")
+            )
+            # one legend for every line: colour and dash pattern both tell them apart
+            domain = ["SLI", "target", "deployment", "rolled-back deployment"]
+            colours = alt.Scale(
+                domain=domain,
+                range=[c.OKABE["blue"], c.OKABE["vermillion"], c.OKABE["green"], c.OKABE["orange"]],
+            )
+            dashes = alt.Scale(domain=domain, range=[[1, 0], [8, 4], [1, 0], [4, 3]])
+            legend = alt.Legend(title=None, orient="top", symbolType="stroke", symbolStrokeWidth=2)
+            colour = alt.Color("line:N", scale=colours, legend=legend)
+            dash = alt.StrokeDash("line:N", scale=dashes, legend=legend)
             line = (
                 alt.Chart(sli)
-                .mark_line(point=True, color=c.OKABE["blue"])
+                .mark_line(point=every == "1d", strokeWidth=1.5)
                 .encode(
                     x=alt.X("period_start:T", title=None),
                     y=alt.Y("sli:Q", title="SLI", scale=alt.Scale(zero=False)),
+                    color=colour,
+                    strokeDash=dash,
                     tooltip=[
                         alt.Tooltip("period_start:T", title="from", format="%Y-%m-%d %H:%M"),
                         alt.Tooltip("sli:Q", format=".4f"),
@@ -174,38 +259,42 @@ if not c.no_initiatives(ctx):
                     ],
                 )
             )
-            target = (
-                alt.Chart(pl.DataFrame({"target": [slo["target"]], "label": ["target"]}))
-                .mark_rule(strokeDash=[6, 3], color=c.OKABE["vermillion"])
-                .encode(y="target:Q", tooltip=["label", "target"])
+            reference = pl.DataFrame(
+                {
+                    "target": [slo["target"]],
+                    "line": ["target"],
+                    "text": [f"target {c.pct(slo['target'], 2)}"],
+                    "at": [sli.get_column("period_start").max()],
+                }
             )
-            layers = line + target
+            # drawn over the SLI line (it often runs right on top of it near 1.0), labelled
+            target = (
+                alt.Chart(reference)
+                .mark_rule(strokeWidth=2.5)
+                .encode(y="target:Q", color=colour, strokeDash=dash, tooltip=["line", "target"])
+            )
+            target_text = (
+                alt.Chart(reference)
+                .mark_text(
+                    align="right", baseline="top", dy=4, color=c.OKABE["vermillion"],
+                    fontWeight="bold",
+                )
+                .encode(x="at:T", y="target:Q", text="text:N")
+            )  # fmt: skip
+            layers = line
             if deploys.height:
                 layers += (
                     alt.Chart(deploys)
-                    .mark_rule(opacity=0.6)
+                    .mark_rule(opacity=0.8)
                     .encode(
                         x="finished_at:T",
-                        strokeDash=alt.StrokeDash(
-                            "status:N",
-                            title="deployment",
-                            scale=alt.Scale(
-                                domain=["success", "rolled back"], range=[[1, 0], [4, 3]]
-                            ),
-                        ),
-                        color=alt.Color(
-                            "status:N",
-                            scale=alt.Scale(
-                                domain=["success", "rolled back"],
-                                range=[c.OKABE["green"], c.OKABE["orange"]],
-                            ),
-                            title="deployment",
-                        ),
+                        color=colour,
+                        strokeDash=dash,
                         tooltip=["deploy_id", "version", "status", "finished_at"],
                     )
                 )
             c.chart(
-                layers.properties(height=260),
+                (layers + target + target_text).properties(height=260),
                 f"SLI per period for {slo['name']} with the target as a dashed line and production "
                 "deployments as vertical rules (dashed when rolled back).",
             )
@@ -246,7 +335,10 @@ if not c.no_initiatives(ctx):
             .mark_bar()
             .encode(
                 x=alt.X(
-                    "window:N", sort=list(slo["burn_rates"]), title="window ending at the as-of"
+                    "window:N",
+                    sort=list(slo["burn_rates"]),
+                    title="window ending at the as-of",
+                    axis=alt.Axis(labelAngle=0),
                 ),
                 y=alt.Y("burn rate:Q", title="burn rate (1 = on pace)"),
                 color=alt.Color(

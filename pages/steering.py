@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import polars as pl
 import streamlit as st
@@ -14,8 +15,33 @@ from pilotwatch.render import VERDICT_LABEL as REPORT_VERDICT
 from pilotwatch.report import dumps
 
 COMPARE_DAYS = 28  # the default "last review": four weeks before the as-of
+# the status words of each "what changed" list (before/after/status columns)
+CHANGE_LABELS = {
+    "verdicts": c.VERDICT_LABEL,
+    "new_breaches": c.SLO_LABEL,
+    "recovered": c.SLO_LABEL,
+    "new_gaps": c.CONTROL_LABEL,
+    "closed_gaps": c.CONTROL_LABEL,
+}
 
-ctx = c.context()
+
+def change_row(section: str, row: dict[str, Any]) -> dict[str, Any]:
+    """One row of a "what changed" list as shown: labelled statuses, scores to one decimal."""
+    shown: dict[str, Any] = {"initiative": row["name"]}
+    for column, value in row.items():
+        if column in ("initiative", "name"):
+            continue
+        if section == "scores":
+            sign = "+" if column == "delta" else ""
+            shown[column] = c.NA if value is None else f"{value:{sign}.1f}"
+        elif column in ("before", "after", "status"):
+            shown[column] = c.label(CHANGE_LABELS[section], value)
+        else:
+            shown[column] = value
+    return shown
+
+
+ctx = c.context(__file__)
 c.header(ctx, "Steering review", "Go / Conditional / No-Go per stage gate, and what changed")
 st.caption(
     "To print: collapse the sidebar and use your browser's Print (Ctrl/Cmd+P), or download the "
@@ -35,7 +61,7 @@ if not c.no_initiatives(ctx):
             default=pl.col("Verdict"),
         )
     )
-    c.table(verdicts, key="verdicts")
+    c.static_table(verdicts)  # static tables: every column and word fits, and they print
 
     st.subheader("What changed")
     default_day = (ctx.as_of - timedelta(days=COMPARE_DAYS)).date()
@@ -64,42 +90,32 @@ if not c.no_initiatives(ctx):
             ("closed_gaps", "Closed compliance gaps"),
             ("new_initiatives", "New initiatives"),
         ]
-        left, right = st.columns(2)
-        for n, (key, title) in enumerate(sections):
-            with left if n % 2 == 0 else right:
+        # full width, one list after the other: the widest rows fit, and the page prints
+        empty = [title for key, title in sections if not diff[key]]
+        for key, title in sections:
+            if diff[key]:
                 st.markdown(f"**{title}**")
-                rows = diff[key]
-                if not rows:
-                    st.caption("None.")
-                    continue
-                frame = pl.DataFrame(rows, infer_schema_length=None)
-                if key == "verdicts":
-                    frame = frame.with_columns(
-                        pl.col("before", "after").replace_strict(c.VERDICT_LABEL)
+                c.static_table(
+                    pl.DataFrame(
+                        [change_row(key, row) for row in diff[key]], infer_schema_length=None
                     )
-                c.table(
-                    frame.drop("initiative"),
-                    {
-                        "before": st.column_config.Column("before"),
-                        "delta": st.column_config.NumberColumn(format="%+.1f"),
-                    },
-                    key=f"diff_{key}",
                 )
+        if empty:
+            st.caption("Nothing to list under: " + "; ".join(empty) + ".")
 
     st.subheader("Top risks")
     risks = compare.top_risks(ctx.report, limit=10, ids=ids)
     if not risks:
         st.success("No open risk signals for the shown initiatives.", icon="✅")
     else:
-        c.table(
+        c.static_table(
             pl.DataFrame(risks).select(
                 pl.col("name").alias("initiative"),
                 pl.col("verdict").replace_strict(c.VERDICT_LABEL),
                 pl.col("title").alias("risk"),
                 pl.col("detail").alias("what to do"),
                 "owner",
-            ),
-            key="risks",
+            )
         )
         st.caption(
             "Ranked: patient impact, gate blockers, paging burn rates, breached SLOs and open "
@@ -115,16 +131,15 @@ if not c.no_initiatives(ctx):
     elif due.height == 0:
         st.caption("No open milestone is overdue or due within 90 days.")
     else:
-        c.table(
+        c.static_table(
             due.select(
                 pl.col("state").replace_strict(c.MILESTONE_LABEL).alias("state"),
                 pl.col("name").alias("initiative"),
                 "milestone",
-                "due",
-                "days_to_due",
+                pl.col("due").dt.strftime("%Y-%m-%d").alias("due"),
+                pl.col("days_to_due").alias("days to due"),
                 "owner",
-            ),
-            key="milestones_due",
+            )
         )
 
     st.subheader("Downloads")

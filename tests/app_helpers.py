@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sys
 from collections.abc import Iterator
@@ -149,14 +150,33 @@ def download(at: AppTest, key: str) -> bytes:
     return MEDIA[file_id]
 
 
+_MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~$])")
+
+
+def unescape(text: Any) -> Any:
+    """Markdown text as it reads on screen: `pages.common.plain` escapes undone, no-break
+    spaces and hyphens (which keep short cells on one line) read as plain ones."""
+    if not isinstance(text, str):
+        return text
+    return _MD_ESCAPE.sub(r"\1", text).replace("\u00a0", " ").replace("\u2011", "-")
+
+
+def _tables(at: AppTest) -> list[pd.DataFrame]:
+    """Every table on the page: dataframes first, then the static (Markdown) tables as read."""
+    static = [
+        t.value.rename(columns=unescape).map(unescape)  # headers and cells as displayed
+        for t in at.table
+    ]
+    return [e.value for e in at.dataframe] + static
+
+
 def frame(at: AppTest, *columns: str) -> pd.DataFrame:
-    """The first dataframe on the page that has all `columns`."""
-    for element in at.dataframe:
-        value = element.value
+    """The first table on the page (st.dataframe, then st.table) that has all `columns`."""
+    for value in _tables(at):
         if all(c in value.columns for c in columns):
             return value
-    shown = [list(e.value.columns) for e in at.dataframe]
-    raise AssertionError(f"no dataframe with columns {columns}; shown: {shown}")
+    shown = [list(t.columns) for t in _tables(at)]
+    raise AssertionError(f"no table with columns {columns}; shown: {shown}")
 
 
 def texts(elements: Any) -> list[str]:

@@ -75,7 +75,14 @@ def test_portfolio_matches_the_report(report: dict[str, Any]) -> None:
         assert row["compliance gaps"] == item["compliance"]["gap_count"]
         assert row["stale sources"] == item["data"]["stale_sources"]
         assert row["SLOs breached"] == sum(s["status"] == "breached" for s in item["slos"])
-        assert row["blockers"] == (", ".join(b["check"] for b in readiness["blockers"]) or "—")
+        assert row["blockers"] == len(readiness["blockers"])
+    # the blockers by name, with owner and area, in the table folded below it
+    details = frame(at, "initiative", "blocking checks", "SLOs healthy", "SLOs no data")
+    for row, item in zip(details.to_dict("records"), report["initiatives"], strict=True):
+        blockers = item["readiness"]["blockers"]
+        assert row["initiative"] == item["name"]
+        assert row["blocking checks"] == (", ".join(b["check"] for b in blockers) or "—")
+        assert row["SLOs no data"] == sum(s["status"] == "no_data" for s in item["slos"])
     # verdict tiles count the report's verdicts
     tiles = {m.label: int(m.value) for m in at.metric}
     for verdict, text in c.VERDICT_LABEL.items():
@@ -83,7 +90,7 @@ def test_portfolio_matches_the_report(report: dict[str, Any]) -> None:
             i["readiness"]["verdict"] == verdict for i in report["initiatives"]
         )
     # the reason behind each verdict is one click away: an expander per initiative
-    titles = [e.label for e in at.expander]
+    titles = [e.label for e in at.expander if " · score " in e.label]
     assert len(titles) == len(report["initiatives"])
     no_go = next(i for i in report["initiatives"] if i["readiness"]["verdict"] == "no_go")
     expander = next(e for e in at.expander if no_go["name"] in e.label)
@@ -108,12 +115,17 @@ def test_initiative_checklist_shows_blockers_remediation_and_owners(
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Score"] == c.num(item["readiness"]["score"], 1)
     assert metrics["Gate verdict"] == c.VERDICT_LABEL[item["readiness"]["verdict"]]
-    checklist = frame(at, "outcome", "check", "remediation", "owner")
+    checklist = frame(at, "outcome", "check", "value", "owner")
     assert checklist["check"].tolist() == [ch["id"] for ch in item["readiness"]["checks"]]
     for row, check in zip(checklist.to_dict("records"), item["readiness"]["checks"], strict=True):
         assert row["outcome"] == c.OUTCOME_LABEL[check["outcome"]]
         assert _same(row["value"], check["value"])
         assert row["owner"] == check["owner"]
+    # every check that does not pass, with its remediation in full (a wrapping table)
+    todo = frame(at, "outcome", "check", "remediation", "waiver")
+    open_checks = [ch for ch in item["readiness"]["checks"] if ch["outcome"] != "pass"]
+    assert todo["check"].tolist() == [ch["id"] for ch in open_checks]
+    assert todo["remediation"].tolist() == [ch["remediation"] for ch in open_checks]
     errors = texts(at.error)
     assert len(errors) == len(item["readiness"]["blockers"])
     for blocker, text in zip(item["readiness"]["blockers"], errors, strict=True):
@@ -227,16 +239,16 @@ def test_compliance_gaps_and_matrix(report: dict[str, Any]) -> None:
     coverage = frame(at, "initiative", "required", "coverage", "gaps")
     for row, item in zip(coverage.to_dict("records"), report["initiatives"], strict=True):
         assert row["required"] == item["compliance"]["required"]
-        assert _same(row["coverage"], item["compliance"]["coverage"])
+        assert row["coverage"] == c.pct(item["compliance"]["coverage"], 1)  # one format
         assert row["gaps"] == item["compliance"]["gap_count"]
     gaps = frame(at, "initiative", "status", "control", "owner", "expiry")
     assert len(gaps) == sum(i["compliance"]["gap_count"] for i in report["initiatives"])
     assert all(isinstance(o, str) and o for o in gaps["owner"])
     names = [i["name"] for i in report["initiatives"]]
-    matrix = frame(at, "control", "title", *names)
-    assert list(matrix.columns) == ["control", "title", *names]
+    matrix = frame(at, "control", *names)
+    assert list(matrix.columns) == ["control", *names]
     required = sum(i["compliance"]["required"] for i in report["initiatives"])
-    assert sum((matrix[n] != "· not required").sum() for n in names) == required
+    assert sum((matrix[n] != c.MATRIX_LABEL["not_required"]).sum() for n in names) == required
 
 
 def test_steering_review_numbers_and_downloads(report: dict[str, Any]) -> None:
@@ -273,8 +285,8 @@ def test_steering_what_changed_uses_the_earlier_report(report: dict[str, Any]) -
     _ok(at)
     assert any(earlier["as_of"] in t for t in texts(at.caption))
     if changed:
-        table = frame(at, "name", "before", "after")
-        shown = [(r["name"], r["before"], r["after"]) for r in table.to_dict("records")]
+        table = frame(at, "initiative", "before", "after")
+        shown = [(r["initiative"], r["before"], r["after"]) for r in table.to_dict("records")]
         assert shown == [(n, c.VERDICT_LABEL[b], c.VERDICT_LABEL[a]) for n, b, a in changed]
 
 
@@ -282,12 +294,15 @@ def test_data_sources_page(report: dict[str, Any]) -> None:
     at = new_app()
     open_page(at, "data_sources")
     _ok(at)
-    table = frame(at, "source", "rows", "quarantined", "stale")
+    table = frame(at, "source", "load", "rows", "quarantined")
     stale = {s["source"]: s["stale"] for s in report["sources"]}
     assert set(table["source"]) == set(stale)
     for row in table.to_dict("records"):
-        assert (row["stale"] == "🕰️ stale") == stale[row["source"]]
         assert row["load"] == "✅ loaded"
+    freshness = frame(at, "source", "newest before as-of", "stale")
+    assert set(freshness["source"]) == set(stale)
+    for row in freshness.to_dict("records"):
+        assert (row["stale"] == "🕰️ stale") == stale[row["source"]]
 
 
 def test_filters_change_what_is_shown(report: dict[str, Any]) -> None:
@@ -335,7 +350,7 @@ def test_role_preset_sets_landing_page_and_density() -> None:
     at.selectbox(key="role").set_value("engineering_lead").run()
     _ok(at)
     assert [t.value for t in at.title] == ["SLOs"]
-    assert "burn 5m" in frame(at, "slo", "status").columns  # detailed density
+    assert "burn 5m" in frame(at, "slo", "good", "total").columns  # detailed density
 
 
 def test_url_parameters_open_a_view() -> None:

@@ -451,24 +451,35 @@ def test_initiative_blockers_render(page: Any, app_server: StreamlitServer) -> N
     assert not page.js_errors, f"JavaScript errors {page.js_errors}"
 
 
+# A shared link that is the first request a fresh server gets, with a filter and a chosen SLO.
+DEEP_LINK = PageCase(
+    "slos_first_deep_link",
+    "slos?slo=sepsis-ews-availability&f_stage=pilot",
+    "SLOs",
+    "Burn rates and multiwindow alerts",
+)
+
+
 @pytest.mark.browser
 @pytest.mark.timeout(180)
-@pytest.mark.xfail(
-    reason="known bug: until some session opened / (app.py), a deep link on a fresh server runs "
-    "the page file alone in Streamlit's pages/-folder mode: the sidebar lists app, common, "
-    "compliance ... and the layout is not wide (st.set_page_config in app.py never ran)",
-    strict=False,
-)
 def test_first_deep_link_uses_app_navigation(page: Any, fresh_server: StreamlitServer) -> None:
-    """A shared link is often the first request a server gets: it must look like the app."""
-    case = next(c for c in PAGES if c.name == "steering")
-    open_page(page, fresh_server.base_url, case, COLD_TIMEOUT)
-    full_page_screenshot(page, ARTIFACTS / "steering-first-deep-link.png")
+    """A shared link is often the first request a server gets: it must look like the app.
+
+    Until some session ran app.py, Streamlit would run the page file alone in its pages/-folder
+    mode (sidebar listing app, common, ...; narrow layout); the page hands the request to the
+    router instead, keeping the page and its query parameters.
+    """
+    open_page(page, fresh_server.base_url, DEEP_LINK, COLD_TIMEOUT)
+    full_page_screenshot(page, ARTIFACTS / f"{DEEP_LINK.name}.png")
     assert page_errors(page) == []
     assert page.evaluate(NAV_JS) == NAV_TITLES
     assert "streamlit-wide" in page.evaluate(
         "document.querySelector('[data-testid=stApp]').className"
     )
+    main = page.locator('[data-testid="stMain"]').inner_text()
+    assert "sepsis-ews-availability ·" in main  # ?slo= chose the SLO
+    assert "(filtered)" in main  # ?f_stage= filtered the initiatives
+    assert page.url.endswith("/slos?slo=sepsis-ews-availability&f_stage=pilot"), page.url
 
 
 if __name__ == "__main__":  # regenerate the README's screenshots
