@@ -9,6 +9,15 @@ from metrics.timewin import BURN_WINDOWS
 from pilotwatch.config import load_config
 from pilotwatch.engine import default_as_of
 
+# Modules each variant imports, loaded before its timer starts (imports are not the work).
+IMPORTS: dict[str, tuple[str, ...]] = {
+    "floor": ("polars",),
+    "floor_dims": ("polars",),
+    "report": ("pilotwatch.engine", "pilotwatch.report"),
+    "duckdb": ("duckdb",),
+    "pandas": ("pandas",),
+}
+
 
 def _requests_glob(data_dir: str) -> str:
     return str(Path(data_dir) / "requests" / "*.parquet")

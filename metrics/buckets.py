@@ -98,6 +98,8 @@ def combine(
         .filter((pl.col("bucket_start") >= lit_ts(start)) & (pl.col("bucket_start") < lit_ts(end)))
         .cast(BUCKET_SCHEMA)  # type: ignore[arg-type]
     )
+    if provided.height == 0:  # computed buckets are already one row per (slo, minute)
+        return computed.cast(BUCKET_SCHEMA).sort("slo", "bucket_start")  # type: ignore[arg-type]
     return (
         pl.concat([computed.cast(BUCKET_SCHEMA), provided])  # type: ignore[arg-type]
         .group_by("slo", "bucket_start")
