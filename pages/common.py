@@ -720,6 +720,17 @@ def link_or_text(frame: pl.DataFrame, column: str, label: str, **kwargs: Any) ->
     return st.column_config.TextColumn(label, **kwargs)
 
 
+def incident_flags() -> list[pl.Expr]:
+    """The incident table's `open` and `patient_impact` columns as words, never colour alone."""
+    return [
+        pl.when("open").then(pl.lit("open")).otherwise(pl.lit("")).alias("open"),
+        pl.when("patient_impact")
+        .then(pl.lit("⚠️ yes"))
+        .otherwise(pl.lit(""))
+        .alias("patient_impact"),
+    ]
+
+
 def chart(spec: alt.TopLevelMixin, alt_text: str) -> None:
     """An Altair chart at full width with an accessible description.
 

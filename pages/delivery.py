@@ -293,11 +293,7 @@ if not c.no_initiatives(ctx):
             "opened_at",
             "acknowledged_at",
             "resolved_at",
-            pl.when("open").then(pl.lit("open")).otherwise(pl.lit("")).alias("open"),
-            pl.when("patient_impact")
-            .then(pl.lit("⚠️ yes"))
-            .otherwise(pl.lit(""))
-            .alias("patient_impact"),
+            *c.incident_flags(),
             "deploy_id",
             "linked_deploy_id",
             "link_method",

@@ -187,11 +187,7 @@ if item is not None:
                     "opened_at",
                     "acknowledged_at",
                     "resolved_at",
-                    pl.when("open").then(pl.lit("open")).otherwise(pl.lit("")).alias("open"),
-                    pl.when("patient_impact")
-                    .then(pl.lit("⚠️ yes"))
-                    .otherwise(pl.lit(""))
-                    .alias("patient_impact"),
+                    *c.incident_flags(),
                     "linked_deploy_id",
                     "link_method",
                 ),
