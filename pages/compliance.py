@@ -37,7 +37,7 @@ if not c.no_initiatives(ctx):
                 "required": i["compliance"]["required"],
                 "coverage": c.pct(i["compliance"]["coverage"], 1),
                 "gaps": i["compliance"]["gap_count"],
-                "expiring soon": len(i["compliance"]["expiring"]),
+                "expiring soon": i["compliance"]["expiring_count"],
             }
             for i in items
         ],

@@ -29,7 +29,7 @@ if item is not None:
     top = st.columns(4)
     top[0].metric("Gate verdict", c.label(c.VERDICT_LABEL, readiness["verdict"]), border=True)
     top[1].metric("Score", c.num(readiness["score"], 1), border=True)
-    top[2].metric("Blockers", len(readiness["blockers"]), border=True)
+    top[2].metric("Blockers", readiness["blocker_count"], border=True)
     top[3].metric("Compliance gaps", item["compliance"]["gap_count"], border=True)
 
     for blocker in readiness["blockers"]:
@@ -251,7 +251,7 @@ if item is not None:
         cols = st.columns(3)
         cols[0].metric("Required controls", comp["required"], border=True)
         cols[1].metric("Coverage", c.pct(comp["coverage"]), border=True)
-        cols[2].metric("Expiring soon", len(comp["expiring"]), border=True)
+        cols[2].metric("Expiring soon", comp["expiring_count"], border=True)
         controls = ctx.portfolio.controls.filter(pl.col("initiative") == iid)
         if controls.height == 0:
             c.empty(

@@ -32,7 +32,7 @@ if not c.no_initiatives(ctx):
                 "gate": item["gate"],
                 "verdict": c.label(c.VERDICT_LABEL, readiness["verdict"]),
                 "score": readiness["score"],
-                "blockers": len(readiness["blockers"]),
+                "blockers": readiness["blocker_count"],
                 "blocking checks": ", ".join(b["check"] for b in readiness["blockers"]) or "—",
                 "SLOs healthy": slo["healthy"],
                 "SLOs at risk": slo["at_risk"],
@@ -112,7 +112,7 @@ if not c.no_initiatives(ctx):
         blockers = readiness["blockers"]
         title = (
             f"{c.label(c.VERDICT_LABEL, verdict)} · {item['name']} · "
-            f"score {c.num(readiness['score'], 1)} · {len(blockers)} blocker(s)"
+            f"score {c.num(readiness['score'], 1)} · {readiness['blocker_count']} blocker(s)"
         )
         with st.expander(title, expanded=verdict == "no_go" and not ctx.summary):
             if not readiness["checks"]:

@@ -174,6 +174,7 @@ def initiative_entry(portfolio: Portfolio, info: dict[str, Any]) -> dict[str, An
                 for c in checks
                 if c["blocking"] and c["outcome"] == "fail"
             ],
+            "blocker_count": verdict.get("blocking_failed", 0),
             "checks": [check_entry(c) for c in checks],
         },
         "slos": [slo_entry(r) for r in _rows(portfolio.slos, iid)],
@@ -192,6 +193,7 @@ def initiative_entry(portfolio: Portfolio, info: dict[str, Any]) -> dict[str, An
             "required": compliance.get("required", 0),
             "coverage": num(compliance.get("coverage")),
             "gap_count": compliance.get("gap_count", 0),
+            "expiring_count": compliance.get("expiring_count", 0),
             "gaps": [
                 {"control": c["control"], "status": c["status"]} for c in controls if c["gap"]
             ],
