@@ -106,6 +106,8 @@ def test_report_json_matches_schema_and_hand_values(project: Path, tmp_path: Pat
         "conditional",
     ]
     assert by_id["beta"]["readiness"]["score"] == 50.0  # 1 pass of 2 scored, equal weights
+    assert by_id["beta"]["readiness"]["blocker_count"] == 1  # no-open-sev12 fails, blocking
+    assert by_id["gamma"]["readiness"]["blocker_count"] == 0  # waived is not a blocker
     assert by_id["gamma"]["readiness"]["score"] == 100.0  # waived counts as credit
     assert by_id["beta"]["incidents"]["open_by_severity"] == {"1": 0, "2": 1, "3": 0, "4": 0}
     # gamma: opened 09:00, acknowledged 09:30 -> 30 minutes
