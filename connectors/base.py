@@ -67,6 +67,15 @@ class SourceLoad:
     warnings: list[str] = field(default_factory=list)
 
 
+def unknown_settings(settings: dict[str, Any], known: set[str] | frozenset[str]) -> list[str]:
+    """One error per unknown settings key; keys starting with `_` are the loader's own."""
+    return [
+        f"settings.{key}: unknown key (expected one of {sorted(known)})"
+        for key in settings
+        if key not in known and not str(key).startswith("_")
+    ]
+
+
 class Connector(ABC):
     """Base class for connectors; subclasses register under the `pilotwatch.connectors` group."""
 

@@ -23,6 +23,7 @@ from connectors.base import (
     SourceConfigError,
     SourceLoad,
     SourceUnavailable,
+    unknown_settings,
 )
 from connectors.canonical import TABLES
 from connectors.conform import conform_spec, empty_conformed, malformed
@@ -49,11 +50,7 @@ class FileConnector(Connector):
     @classmethod
     def settings_errors(cls, settings: dict[str, Any]) -> list[str]:
         """Every problem with `settings`; keys starting with `_` are injected by the loader."""
-        errors = [
-            f"settings.{key}: unknown key (expected one of {sorted(_KEYS)})"
-            for key in settings
-            if key not in _KEYS and not str(key).startswith("_")
-        ]
+        errors = unknown_settings(settings, _KEYS)
         has_path, has_paths = "path" in settings, "paths" in settings
         if has_path == has_paths:
             errors.append("settings: give exactly one of `path` (one table) or `paths` (per table)")

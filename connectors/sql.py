@@ -29,6 +29,7 @@ from connectors.base import (
     SourceConfigError,
     SourceLoad,
     SourceUnavailable,
+    unknown_settings,
 )
 from connectors.canonical import REQUIRED, SCHEMAS, TABLES
 from connectors.conform import conform_spec
@@ -140,11 +141,7 @@ class SqlConnector(Connector):
     @classmethod
     def settings_errors(cls, settings: dict[str, Any]) -> list[str]:
         """Every problem with `settings`; keys starting with `_` are injected by the loader."""
-        errors = [
-            f"settings.{key}: unknown key (expected one of {sorted(_TOP_KEYS)})"
-            for key in settings
-            if key not in _TOP_KEYS and not str(key).startswith("_")
-        ]
+        errors = unknown_settings(settings, _TOP_KEYS)
         if not isinstance(settings.get("url"), str) or not settings.get("url", "").strip():
             errors.append("settings.url: required, a SQLAlchemy URL such as ${PILOTWATCH_DB_URL}")
         for key in ("statement_timeout", "connect_timeout"):
