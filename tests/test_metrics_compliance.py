@@ -132,4 +132,11 @@ def test_pilot_stage_does_not_require_production_controls() -> None:
 
 def test_nothing_required_gives_null_coverage() -> None:
     out = entry(report({}, config(controls=[])))["compliance"]
-    assert out == {"required": 0, "coverage": None, "gap_count": 0, "gaps": [], "expiring": []}
+    assert out == {
+        "required": 0,
+        "coverage": None,
+        "gap_count": 0,
+        "expiring_count": 0,
+        "gaps": [],
+        "expiring": [],
+    }
