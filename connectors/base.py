@@ -76,6 +76,19 @@ def unknown_settings(settings: dict[str, Any], known: set[str] | frozenset[str])
     ]
 
 
+def check_per_table(spec: SourceSpec, given: dict[str, Any], key: str, absent: str) -> None:
+    """Raise SourceConfigError unless `settings.<key>` names exactly the source's tables."""
+    extra = sorted(set(given) - set(spec.tables))
+    missing = sorted(set(spec.tables) - set(given))
+    if extra or missing:
+        raise SourceConfigError(
+            spec.name,
+            f"settings.{key} must name exactly the source's tables {list(spec.tables)}"
+            + (f"; not listed in tables: {extra}" if extra else "")
+            + (f"; {absent}: {missing}" if missing else ""),
+        )
+
+
 class Connector(ABC):
     """Base class for connectors; subclasses register under the `pilotwatch.connectors` group."""
 

@@ -23,6 +23,7 @@ from connectors.base import (
     SourceConfigError,
     SourceLoad,
     SourceUnavailable,
+    check_per_table,
     unknown_settings,
 )
 from connectors.canonical import TABLES
@@ -106,15 +107,7 @@ class FileConnector(Connector):
         spec, settings = self.spec, self.spec.settings
         if "paths" in settings:
             patterns = {str(t): str(p) for t, p in settings["paths"].items()}
-            extra = sorted(set(patterns) - set(spec.tables))
-            missing = sorted(set(spec.tables) - set(patterns))
-            if extra or missing:
-                raise SourceConfigError(
-                    spec.name,
-                    f"settings.paths must name exactly the source's tables {list(spec.tables)}"
-                    + (f"; not listed in tables: {extra}" if extra else "")
-                    + (f"; no path for: {missing}" if missing else ""),
-                )
+            check_per_table(spec, patterns, "paths", "no path for")
             return patterns
         table = settings.get("table")
         if table is None:

@@ -29,6 +29,7 @@ from connectors.base import (
     SourceConfigError,
     SourceLoad,
     SourceUnavailable,
+    check_per_table,
     unknown_settings,
 )
 from connectors.canonical import REQUIRED, SCHEMAS, TABLES
@@ -203,15 +204,7 @@ class SqlConnector(Connector):
         spec, settings = self.spec, self.spec.settings
         if "per_table" in settings:
             plans = dict(settings["per_table"])
-            extra = sorted(set(plans) - set(spec.tables))
-            missing = sorted(set(spec.tables) - set(plans))
-            if extra or missing:
-                raise SourceConfigError(
-                    spec.name,
-                    f"settings.per_table must name exactly the source's tables {list(spec.tables)}"
-                    + (f"; not listed in tables: {extra}" if extra else "")
-                    + (f"; nothing given for: {missing}" if missing else ""),
-                )
+            check_per_table(spec, plans, "per_table", "nothing given for")
             return plans
         if len(spec.tables) != 1:
             raise SourceConfigError(

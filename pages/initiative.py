@@ -269,14 +269,10 @@ if item is not None:
                 "title",
                 "owner",
                 "expiry",
-                "collected_at",
                 "evidence_ref",
-                "required_from",
             )
             c.table(
-                listed.select(
-                    "status", "expiring", "control", "title", "owner", "expiry", "evidence_ref"
-                ),
+                listed,
                 {
                     "status": st.column_config.TextColumn(width=130),
                     "expiring": st.column_config.TextColumn(width=90),
