@@ -6,13 +6,11 @@ a snapshot of its last good load exists, that snapshot is used instead (`using_s
 
 from __future__ import annotations
 
-import json
+import contextvars
 import logging
-import os
-import re
+import threading
 import time
-import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,8 +30,14 @@ from connectors.base import (
 )
 from connectors.canonical import SCHEMAS, SOURCE_COLUMN, TABLES, TIME_COLUMN, empty
 from connectors.sql import redact
+from pilotwatch import snapshots
 from pilotwatch.config.durations import parse_duration
 from pilotwatch.config.models import Config, Source
+
+try:
+    from connectors.base import REDACTED
+except ImportError:  # the PHI screen's column name, until connectors.base declares it
+    REDACTED = "_redacted"
 
 # Above this many good rows a requests table is not snapshotted (it would cost as much disk and
 # time as the source itself); its fallback is then "no requests" rather than stale requests.
@@ -51,7 +55,8 @@ NEWEST_SCHEMA: dict[str, pl.DataType] = {
     "initiative": pl.String(),
     "newest": pl.Datetime("us", "UTC"),
 }
-_META = "_snapshot.json"
+# Once a load has begun replacing its snapshot (before its deadline), it gets this long to finish.
+COMMIT_GRACE_SECONDS = 10.0
 _LAZY_TABLES = frozenset({"requests"})  # big: measured with one lazy pass, kept lazy
 _log = logging.getLogger("pilotwatch.sources")
 _tracer = trace.get_tracer("pilotwatch")
@@ -74,6 +79,7 @@ class _Measured:
     frames: dict[str, pl.LazyFrame]  # canonical columns only, good rows
     rows: dict[str, int]
     quarantined: int
+    redacted: int  # free-text values the connector's PHI screen replaced, all rows
     newest: dict[str, datetime | None]  # per table, good rows only
     quarantine: pl.DataFrame
     collected: dict[str, pl.DataFrame]  # small tables already in memory (for the snapshot)
@@ -101,20 +107,30 @@ def spec_from_source(
 def load_sources(
     config: Config, snapshot_dir: Path | None = None, *, now: datetime | None = None
 ) -> LoadedData:
-    """Load every enabled source of `config`; see the module docstring for failure handling."""
+    """Load every enabled source of `config` concurrently, each within its `load_timeout`.
+
+    Health entries and concatenated frames are in config order, whatever finishes first.
+    """
     now = now or datetime.now(UTC)
+    jobs = [
+        _Job(
+            spec_from_source(source, config.root, config.settings.default_freshness),
+            source.load_timeout or config.settings.default_load_timeout,
+        )
+        for source in config.sources
+        if source.enabled
+    ]
+    for job in jobs:
+        job.start(snapshot_dir, now)
+    results = [job.result(snapshot_dir) for job in jobs]  # each waits until its own deadline
     parts: dict[str, list[pl.LazyFrame]] = {table: [] for table in TABLES}
     health: list[SourceHealth] = []
     quarantine: list[pl.DataFrame] = []
-    for source in config.sources:
-        if not source.enabled:
-            continue
-        spec = spec_from_source(source, config.root, config.settings.default_freshness)
-        frames, state, bad = load_one(spec, snapshot_dir, now=now)
+    for job, (frames, state, bad) in zip(jobs, results, strict=True):
         health.append(state)
         quarantine.append(bad)
         for table, frame in frames.items():
-            parts[table].append(frame.with_columns(pl.lit(spec.name).alias(SOURCE_COLUMN)))
+            parts[table].append(frame.with_columns(pl.lit(job.spec.name).alias(SOURCE_COLUMN)))
     tables = {
         table: pl.concat(items, how="vertical") if items else empty(table).lazy()
         for table, items in parts.items()
@@ -131,10 +147,107 @@ def load_sources(
     return LoadedData(tables=tables, health=health, quarantine=bad_rows, newest=newest)
 
 
+_Result = tuple[dict[str, pl.LazyFrame], SourceHealth, pl.DataFrame]
+
+
+class _Job:
+    """One source loading in its own daemon thread, abandoned at its deadline.
+
+    Threads cannot be killed; a daemon thread at least never keeps the process alive. The lock
+    makes "the deadline passed" and "the load commits its snapshot" mutually exclusive, so an
+    abandoned load can neither replace the snapshot nor deliver its result afterwards.
+    """
+
+    def __init__(self, spec: SourceSpec, timeout: str) -> None:
+        self.spec = spec
+        self.timeout = timeout
+        self.seconds = parse_duration(timeout)
+        self._lock = threading.Lock()
+        self._done = threading.Event()
+        self._abandoned = False
+        self._committing = False
+        self._result: _Result | None = None
+        self._error: BaseException | None = None
+        self._deadline = 0.0
+
+    def start(self, snapshot_dir: Path | None, now: datetime) -> None:
+        """Start loading; the deadline counts from here."""
+        self._deadline = time.monotonic() + self.seconds
+        context = contextvars.copy_context()  # the trace context follows the load
+        thread = threading.Thread(
+            target=context.run,
+            args=(self._run, snapshot_dir, now),
+            name=f"pilotwatch-load-{self.spec.name}",
+            daemon=True,
+        )
+        thread.start()
+
+    def _run(self, snapshot_dir: Path | None, now: datetime) -> None:
+        try:
+            result: _Result | None = load_one(self.spec, snapshot_dir, now=now, commit=self._commit)
+            error: BaseException | None = None
+        except BaseException as exc:  # even SystemExit: it fails this source, not the process
+            result, error = None, exc
+        with self._lock:
+            if not self._abandoned:
+                self._result, self._error = result, error
+                self._done.set()
+
+    def _commit(self) -> bool:
+        """Called just before the snapshot's renames: False once the deadline has passed."""
+        with self._lock:
+            if self._abandoned:
+                return False
+            self._committing = True
+            return True
+
+    def result(self, snapshot_dir: Path | None) -> _Result:
+        """The load's result, or a failed health (with snapshot fallback) past the deadline."""
+        if not self._done.wait(max(0.0, self._deadline - time.monotonic())):
+            with self._lock:
+                committing = self._committing and not self._done.is_set()
+                if not committing:
+                    self._abandoned = True
+            # a load that began committing before its deadline only has renames left
+            if committing and not self._done.wait(COMMIT_GRACE_SECONDS):
+                with self._lock:
+                    self._abandoned = not self._done.is_set()
+        if not self._done.is_set():
+            return _failed(
+                self.spec,
+                snapshot_dir,
+                f"did not finish within load_timeout {self.timeout}; the load was abandoned "
+                "(a server that accepts the connection but never answers, or a very slow "
+                "read); raise load_timeout in sources.yaml if the source is only slow",
+                float(self.seconds),
+            )
+        if self._result is None:  # only a BaseException (a plugin's sys.exit) gets here
+            return _failed(self.spec, snapshot_dir, _message(self._error or RuntimeError()), 0.0)
+        return self._result
+
+
+def _failed(spec: SourceSpec, snapshot_dir: Path | None, error: str, seconds: float) -> _Result:
+    """A failed source's result: its error, and its last good snapshot when there is one."""
+    state = SourceHealth(source=spec.name, type=spec.type, tables=spec.tables, ok=False)
+    state.last_error = error
+    state.load_seconds = seconds
+    _log.warning("source %r failed: %s", spec.name, error)
+    frames = _fallback(spec, snapshot_dir, state)
+    return frames, state, pl.DataFrame(schema=QUARANTINE_SCHEMA)
+
+
 def load_one(
-    spec: SourceSpec, snapshot_dir: Path | None = None, *, now: datetime | None = None
-) -> tuple[dict[str, pl.LazyFrame], SourceHealth, pl.DataFrame]:
-    """Load one source: (good frames without `source`, its health, its quarantined rows)."""
+    spec: SourceSpec,
+    snapshot_dir: Path | None = None,
+    *,
+    now: datetime | None = None,
+    commit: Callable[[], bool] = lambda: True,
+) -> _Result:
+    """Load one source: (good frames without `source`, its health, its quarantined rows).
+
+    `commit()` is asked right before the snapshot is replaced; when it says no, nothing is
+    written (the caller gave up on this load).
+    """
     now = now or datetime.now(UTC)
     state = SourceHealth(source=spec.name, type=spec.type, tables=spec.tables, ok=False)
     attributes = {"source": spec.name, "type": spec.type}
@@ -156,12 +269,13 @@ def load_one(
         state.ok = True
         state.rows = sum(measured.rows.values())
         state.quarantined = measured.quarantined
+        state.redacted = measured.redacted
         state.newest = _latest(measured.newest.values())
         state.newest_by_initiative = dict(measured.by_initiative.iter_rows())
         state.last_success = now
         state.warnings = list(load.warnings)
         if snapshot_dir is not None:
-            note = _write_snapshot(spec, snapshot_dir, measured, now)
+            note = _write_snapshot(spec, snapshot_dir, measured, now, commit)
             if note:
                 state.warnings.append(note)
         state.load_seconds = time.perf_counter() - started
@@ -186,7 +300,7 @@ def _measure(spec: SourceSpec, load: SourceLoad) -> _Measured:
     rows: dict[str, int] = {}
     collected: dict[str, pl.DataFrame] = {}
     bad_parts: list[pl.DataFrame] = []
-    quarantined = 0
+    quarantined = redacted = 0
     newest: dict[str, datetime | None] = {}
     per_initiative: list[pl.DataFrame] = []
     for table in spec.tables:
@@ -199,15 +313,19 @@ def _measure(spec: SourceSpec, load: SourceLoad) -> _Measured:
         is_bad = pl.col(BAD)
         bad_plan = frame.filter(is_bad).select(LOCATION, REASON).head(QUARANTINE_KEEP)
         keyed = "initiative" in SCHEMAS[table]
+        screened = REDACTED in frame.collect_schema().names()
+        redactions = pl.col(REDACTED).cast(pl.UInt64).sum() if screened else pl.lit(0, pl.UInt64)
         if table in _LAZY_TABLES:
             # one pass: counts, and the newest good row per initiative (for freshness later)
             stats_plan = frame.group_by("initiative").agg(
                 pl.len().alias("n"),
                 is_bad.sum().alias("bad"),
                 pl.col(time_column).filter(~is_bad).max().alias("newest"),
+                redactions.alias("redacted"),
             )
             stats = stats_plan.collect(engine="streaming")
             total, n_bad = int(stats["n"].sum()), int(stats["bad"].sum())
+            redacted += int(stats["redacted"].sum())
             # reasons and locations are text: build them only when there is a bad row
             bad = bad_plan.collect(engine="streaming") if n_bad else _no_bad_rows()
             top = stats["newest"].max()
@@ -218,6 +336,7 @@ def _measure(spec: SourceSpec, load: SourceLoad) -> _Measured:
             good = data.filter(~is_bad)
             bad = data.filter(is_bad).select(LOCATION, REASON).head(QUARANTINE_KEEP)
             total, n_bad = data.height, data.height - good.height
+            redacted += int(data.select(redactions).item() or 0)
             top = good[time_column].max()
             collected[table] = _canonical(good.lazy(), table).collect()
             frames[table] = collected[table].lazy()
@@ -250,7 +369,9 @@ def _measure(spec: SourceSpec, load: SourceLoad) -> _Measured:
         if per_initiative
         else pl.DataFrame(schema={k: v for k, v in NEWEST_SCHEMA.items() if k != "source"})
     )
-    return _Measured(frames, rows, quarantined, newest, quarantine, collected, by_initiative)
+    return _Measured(
+        frames, rows, quarantined, redacted, newest, quarantine, collected, by_initiative
+    )
 
 
 def _no_bad_rows() -> pl.DataFrame:
@@ -261,60 +382,30 @@ def _latest(values: Iterable[datetime | None]) -> datetime | None:
     return max((v for v in values if v is not None), default=None)
 
 
-def _snapshot_path(snapshot_dir: Path, source: str) -> Path:
-    safe = re.sub(r"[^A-Za-z0-9_.\-]", "_", source).lstrip(".") or "_"
-    return snapshot_dir / safe
-
-
-def _partial(target: Path) -> Path:
-    """A private temporary name next to `target` (concurrent loads never share one)."""
-    return target.with_name(f".{target.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
-
-
 def _write_snapshot(
-    spec: SourceSpec, snapshot_dir: Path, measured: _Measured, now: datetime
+    spec: SourceSpec,
+    snapshot_dir: Path,
+    measured: _Measured,
+    now: datetime,
+    commit: Callable[[], bool] = lambda: True,
 ) -> str | None:
     """Write good rows to snapshot_dir/<source>/<table>.parquet; a note when something failed."""
-    folder = _snapshot_path(snapshot_dir, spec.name)
-    tables: dict[str, dict[str, object]] = {}
+    tables: dict[str, snapshots.TableToWrite] = {}
+    for table, frame in measured.frames.items():
+        rows = measured.rows[table]
+        if table not in measured.collected and rows > SNAPSHOT_MAX_ROWS:
+            tables[table] = snapshots.TableToWrite(frame, {"rows": rows, "skipped": True})
+            continue
+        newest = measured.newest.get(table)
+        info: dict[str, object] = {"rows": rows, "newest": newest.isoformat() if newest else None}
+        data: pl.DataFrame | pl.LazyFrame = frame
+        if table in measured.collected:  # small: a content hash is cheap
+            data = measured.collected[table]
+            info["hash"] = str(data.hash_rows(seed=0).sum())
+        tables[table] = snapshots.TableToWrite(data, info)
+    folder = snapshots.folder_for(snapshot_dir, spec.name)
     try:
-        previous = json.loads((folder / _META).read_text(encoding="utf-8")).get("tables", {})
-    except (OSError, ValueError, AttributeError):
-        previous = {}
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        for table, frame in measured.frames.items():
-            target = folder / f"{table}.parquet"
-            rows = measured.rows[table]
-            if table not in measured.collected and rows > SNAPSHOT_MAX_ROWS:
-                target.unlink(missing_ok=True)
-                tables[table] = {"rows": rows, "skipped": True}
-                continue
-            newest = measured.newest.get(table)
-            info: dict[str, object] = {
-                "rows": rows,
-                "newest": newest.isoformat() if newest else None,
-            }
-            if table in measured.collected:  # small: a content hash is cheap
-                info["hash"] = str(measured.collected[table].hash_rows(seed=0).sum())
-            if previous.get(table) == info and target.is_file():
-                # same content as last time (big tables: same rows and newest row): keep the file
-                tables[table] = info
-                continue
-            partial = _partial(target)
-            try:
-                if table in measured.collected:
-                    measured.collected[table].write_parquet(partial)
-                else:
-                    frame.sink_parquet(partial)
-                os.replace(partial, target)
-            finally:
-                partial.unlink(missing_ok=True)
-            tables[table] = info
-        meta = {"written_at": now.isoformat(), "tables": tables}
-        partial_meta = _partial(folder / _META)
-        partial_meta.write_text(json.dumps(meta, indent=1), encoding="utf-8")
-        os.replace(partial_meta, folder / _META)
+        snapshots.write(folder, tables, now.isoformat(), commit)
     except (OSError, pl.exceptions.PolarsError) as exc:
         return f"could not write the snapshot: {type(exc).__name__}: {exc}"
     return None
@@ -323,33 +414,26 @@ def _write_snapshot(
 def _fallback(
     spec: SourceSpec, snapshot_dir: Path | None, state: SourceHealth
 ) -> dict[str, pl.LazyFrame]:
-    """The last good snapshot of a failed source (empty when there is none)."""
+    """The last good, verified snapshot of a failed source (empty when none is usable)."""
     if snapshot_dir is None:
         return {}
-    folder = _snapshot_path(snapshot_dir, spec.name)
+    folder = snapshots.folder_for(snapshot_dir, spec.name)
+    snapshots.remove_stale_temp_files(folder)
     try:
-        meta = json.loads((folder / _META).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        found = snapshots.read(folder, spec.tables)
+    except snapshots.BadSnapshot as exc:
+        note = f"discarded its snapshot, which cannot be trusted: {exc}"
+        _log.warning("source %r %s", spec.name, note)
+        state.warnings.append(note)
         return {}
-    frames: dict[str, pl.LazyFrame] = {}
-    rows = 0
-    newest: list[datetime | None] = []
-    for table in spec.tables:
-        info = meta.get("tables", {}).get(table)
-        target = folder / f"{table}.parquet"
-        if not info or info.get("skipped") or not target.is_file():
-            continue
-        frames[table] = _canonical(pl.scan_parquet(target), table)
-        rows += int(info.get("rows", 0))
-        newest.append(datetime.fromisoformat(info["newest"]) if info.get("newest") else None)
-    if not frames:
+    if found is None:
         return {}
     state.using_snapshot = True
-    state.rows = rows
-    state.newest = _latest(newest)
-    written = meta.get("written_at")
-    state.last_success = datetime.fromisoformat(written) if written else None
+    state.rows = found.rows
+    state.newest = _latest(found.newest)
+    state.last_success = datetime.fromisoformat(found.written_at) if found.written_at else None
     state.warnings.append(
-        f"showing the last good data (snapshot of {written}); the load failed: {state.last_error}"
+        f"showing the last good data (snapshot of {found.written_at}); "
+        f"the load failed: {state.last_error}"
     )
-    return frames
+    return found.frames

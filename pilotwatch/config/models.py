@@ -202,10 +202,11 @@ class Settings(Strict):
     expiring_within_days: int = Field(default=30, ge=0)
     low_traffic_budget_share: float = Field(default=0.1, gt=0, le=1)
     default_freshness: str = "24h"
+    default_load_timeout: str = "60s"
     dora: DoraThresholds = Field(default_factory=DoraThresholds)
     demo_as_of: datetime | None = None
 
-    @field_validator("delivery_window", "link_window", "default_freshness")
+    @field_validator("delivery_window", "link_window", "default_freshness", "default_load_timeout")
     @classmethod
     def _duration(cls, value: str) -> str:
         parse_duration(value)
@@ -221,10 +222,12 @@ class Source(Strict):
     values: dict[str, dict[str, dict[str, Any]]] = Field(default_factory=dict)
     timezone: str = "UTC"
     freshness: str | None = None
+    # how long one load may take before it is abandoned (default: settings.default_load_timeout)
+    load_timeout: str | None = None
     initiatives: list[str] = Field(default_factory=list)
     enabled: bool = True
 
-    @field_validator("freshness")
+    @field_validator("freshness", "load_timeout")
     @classmethod
     def _freshness(cls, value: str | None) -> str | None:
         if value is not None:
