@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from metrics.readiness import METRIC_PATHS
 from pilotwatch.config.models import STAGES, Config, Settings, Source
 from pilotwatch.config.openslo import is_openslo, openslo_to_slo
+from pilotwatch.config.strict_yaml import document_key, read_yaml
 
 FILES: dict[str, str] = {
     "initiatives": "initiatives.yaml",
@@ -56,32 +56,6 @@ def _format_path(parts: tuple[Any, ...]) -> str:
     for part in parts:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
-
-
-def _line_index(text: str) -> dict[tuple[Any, ...], int]:
-    """Map each key path in a YAML document to its 1-based line (best effort)."""
-    index: dict[tuple[Any, ...], int] = {}
-
-    def walk(node: yaml.Node, path: tuple[Any, ...]) -> None:
-        index[path] = node.start_mark.line + 1
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                sub = (*path, key.value)
-                index[sub] = key.start_mark.line + 1
-                walk(value, sub)
-                index[sub] = key.start_mark.line + 1
-        elif isinstance(node, yaml.SequenceNode):
-            for i, value in enumerate(node.value):
-                walk(value, (*path, i))
-
-    try:
-        for document in yaml.compose_all(text, Loader=yaml.SafeLoader):
-            if document is not None:
-                walk(document, ())
-                break
-    except yaml.YAMLError:
-        pass
-    return index
 
 
 def _nearest_line(index: dict[tuple[Any, ...], int], path: tuple[Any, ...]) -> int | None:
@@ -162,72 +136,63 @@ class _Collector:
         self.add(file, _format_path(full), message, _nearest_line(index, full))
 
 
-def _read_yaml(path: Path, collector: _Collector, rel: str) -> tuple[list[Any], str]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        collector.add(rel, "", f"cannot read file: {exc.strerror}")
-        return [], ""
-    try:
-        return [d for d in yaml.safe_load_all(text) if d is not None], text
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        collector.add(rel, "", f"invalid YAML: {problem}", line)
-        return [], text
-    except ValueError as exc:  # a value YAML recognises but cannot build, e.g. 2026-13-01
-        where, line = _unbuildable(text)
-        collector.add(rel, _format_path(where), f"invalid value: {exc}", line)
-        return [], text
+def _read_yaml(
+    path: Path, collector: _Collector, rel: str, several_documents: bool = False
+) -> tuple[list[Any], dict[tuple[Any, ...], int]]:
+    """The documents of one file read strictly (docs/config.md), and its line index."""
+    read = read_yaml(path, several_documents=several_documents)
+    for problem in read.problems:
+        collector.add(rel, _format_path(problem.path), problem.message, problem.line)
+    return read.documents, read.index
 
 
-def _unbuildable(text: str) -> tuple[tuple[Any, ...], int | None]:
-    """Key path and line of the first scalar that cannot be constructed (best effort)."""
-    loader = yaml.SafeLoader("")
-
-    def walk(node: yaml.Node, path: tuple[Any, ...]) -> tuple[tuple[Any, ...], int] | None:
-        if isinstance(node, yaml.ScalarNode):
-            try:
-                loader.construct_object(node)
-            except ValueError:
-                return path, node.start_mark.line + 1
-        elif isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                found = walk(value, (*path, key.value))
-                if found:
-                    return found
-        elif isinstance(node, yaml.SequenceNode):
-            for i, value in enumerate(node.value):
-                found = walk(value, (*path, i))
-                if found:
-                    return found
-        return None
-
-    try:
-        for document in yaml.compose_all(text, Loader=yaml.SafeLoader):
-            found = walk(document, ()) if document is not None else None
-            if found:
-                return found
-    except yaml.YAMLError:
-        pass
-    return (), None
-
-
-def _section(docs: list[Any], key: str, rel: str, collector: _Collector, expect: type) -> Any:
+def _section(
+    docs: list[Any],
+    key: str,
+    rel: str,
+    collector: _Collector,
+    expect: type,
+    index: dict[tuple[Any, ...], int],
+) -> Any:
     if not docs:
         return expect()
     first = docs[0]
-    if not isinstance(first, dict) or key not in first:
-        collector.add(rel, "", f"expected a mapping with top-level key `{key}`")
+    if not isinstance(first, dict):
+        collector.add(rel, "", f"expected a mapping with top-level key `{key}`", index.get(()))
+        return expect()
+    _unknown_top_level(first, (key,), rel, collector, index)
+    if key not in first:
+        if not first:
+            collector.add(rel, "", f"expected a mapping with top-level key `{key}`", index.get(()))
         return expect()
     value = first[key]
     if value is None:
         return expect()
     if not isinstance(value, expect):
-        collector.add(rel, key, f"expected a {expect.__name__}")
+        collector.add(rel, key, f"expected a {expect.__name__}", index.get((key,)))
         return expect()
     return value
+
+
+def _unknown_top_level(
+    doc: dict[Any, Any],
+    allowed: tuple[str, ...],
+    rel: str,
+    collector: _Collector,
+    index: dict[tuple[Any, ...], int],
+    prefix: tuple[Any, ...] = (),
+) -> None:
+    """A located error for every top-level key of `doc` other than `allowed`."""
+    expected = ", ".join(f"`{name}:`" for name in allowed)
+    for name in doc:
+        if name not in allowed:
+            path = (*prefix, str(name))
+            collector.add(
+                rel,
+                _format_path(path),
+                f"unknown top-level key (this file holds only {expected}; see docs/config.md)",
+                _nearest_line(index, path),
+            )
 
 
 def load_config(
@@ -255,19 +220,19 @@ def load_config(
         if not path.exists():
             raw[section] = expect()
             continue
-        docs, text = _read_yaml(path, collector, rel)
-        indexes[section] = _line_index(text)
+        docs, index = _read_yaml(path, collector, rel, several_documents=section == "slos")
+        indexes[section] = index
         if section == "slos":
-            raw[section] = _slo_documents(docs, rel, collector)
+            raw[section] = _slo_documents(docs, rel, collector, index)
         else:
-            raw[section] = _section(docs, section, rel, collector, expect)
+            raw[section] = _section(docs, section, rel, collector, expect, index)
 
     # OpenSLO documents may also live in config/slos/*.yaml
     slo_dir = root / "slos"
     if slo_dir.is_dir():
         for path in sorted(slo_dir.glob("*.y*ml")):
-            docs, _ = _read_yaml(path, collector, str(path))
-            items = _slo_documents(docs, str(path), collector)
+            docs, index = _read_yaml(path, collector, str(path), several_documents=True)
+            items = _slo_documents(docs, str(path), collector, index)
             raw["slos"].extend(
                 {**item, "__file__": str(path)} if isinstance(item, dict) else item
                 for item in items
@@ -371,25 +336,31 @@ def _report_items(
         collector.add_error(file, (*prefix, *loc), item, index)
 
 
-def _slo_documents(docs: list[Any], rel: str, collector: _Collector) -> list[Any]:
+def _slo_documents(
+    docs: list[Any], rel: str, collector: _Collector, index: dict[tuple[Any, ...], int]
+) -> list[Any]:
     """Plain `slos:` lists and OpenSLO v1 `kind: SLO` documents, in file order."""
     out: list[Any] = []
     for number, doc in enumerate(docs):
+        where = (document_key(number),)
+        line = index.get(where)
         if isinstance(doc, dict) and "slos" in doc:
+            prefix = () if number == 0 else where
+            _unknown_top_level(doc, ("slos",), rel, collector, index, prefix)
             items = doc["slos"] or []
             if not isinstance(items, list):
-                collector.add(rel, "slos", "expected a list")
+                collector.add(rel, _format_path((*prefix, "slos")), "expected a list", line)
                 continue
             out.extend(items)
         elif is_openslo(doc):
             try:
                 out.append(openslo_to_slo(doc))
             except ValueError as exc:
-                collector.add(rel, f"document[{number}]", str(exc))
+                collector.add(rel, where[0], str(exc), line)
         elif isinstance(doc, dict) and doc.get("kind") and doc.get("apiVersion"):
             continue  # other OpenSLO kinds (Service, SLI) are allowed alongside
         else:
-            collector.add(rel, f"document[{number}]", "expected `slos:` or an OpenSLO kind: SLO")
+            collector.add(rel, where[0], "expected `slos:` or an OpenSLO kind: SLO", line)
     return out
 
 
