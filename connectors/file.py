@@ -13,21 +13,21 @@ import io
 import json
 import re
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Annotated, ClassVar, Literal, cast
 
 import polars as pl
+from pydantic import AfterValidator, field_validator, model_validator
 
-from connectors import phi
 from connectors.base import (
     Connector,
+    ConnectorSettings,
+    RawPart,
+    RawRead,
     SourceConfigError,
-    SourceLoad,
     SourceUnavailable,
     check_per_table,
-    unknown_settings,
 )
 from connectors.canonical import TABLES
-from connectors.conform import conform_spec, empty_conformed, malformed
 
 FORMATS: dict[str, str] = {
     ".csv": "csv",
@@ -37,79 +37,92 @@ FORMATS: dict[str, str] = {
     ".ndjson": "ndjson",
     ".jsonl": "ndjson",
 }
-_KEYS = frozenset({"path", "paths", "table", "format", "delimiter", "quote_char", "encoding"})
 _LINE = "__pw_line"
 _ROW = "__pw_row"
 _MAX_RECORD_LINES = 200  # a quoted field spanning more lines than this is a broken quote
+
+
+def _pattern(value: str) -> str:
+    if not value.strip():
+        raise ValueError("expected a file name or glob")
+    return value
+
+
+def _table_name(value: str) -> str:
+    if value not in TABLES:
+        raise ValueError(f"unknown table (expected one of {list(TABLES)})")
+    return value
+
+
+Pattern = Annotated[str, AfterValidator(_pattern)]
+TableName = Annotated[str, AfterValidator(_table_name)]
+
+
+class FileSettings(ConnectorSettings):
+    """Settings of a `file` source (docs/connectors.md, "file")."""
+
+    path: Pattern | None = None
+    paths: dict[TableName, Pattern] | None = None
+    table: TableName | None = None
+    format: Literal["csv", "parquet", "ndjson"] | None = None
+    delimiter: str | None = None
+    quote_char: str = '"'
+    encoding: str = "utf-8"
+
+    @field_validator("delimiter", "quote_char")
+    @classmethod
+    def _single(cls, value: str | None) -> str | None:
+        if value is not None and len(value) != 1:
+            raise ValueError("expected a single character")
+        return value
+
+    @field_validator("encoding")
+    @classmethod
+    def _encoding(cls, value: str) -> str:
+        try:
+            "".encode(value)
+        except LookupError as exc:
+            raise ValueError(f"unknown encoding {value!r}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _one_of(self) -> FileSettings:
+        if self.paths == {}:
+            raise ValueError("`paths` must map at least one table to a file or glob")
+        if (self.path is None) == (self.paths is None):
+            raise ValueError("give exactly one of `path` (one table) or `paths` (per table)")
+        if self.table is not None and self.paths is not None:
+            raise ValueError("`table` only goes with `path` (`paths` names its tables)")
+        return self
 
 
 class FileConnector(Connector):
     """Reads canonical tables from files; see docs/connectors.md for every setting."""
 
     type_name: ClassVar[str] = "file"
+    settings_model: ClassVar[type[ConnectorSettings]] = FileSettings
 
-    @classmethod
-    def settings_errors(cls, settings: dict[str, Any]) -> list[str]:
-        """Every problem with `settings`; keys starting with `_` are injected by the loader."""
-        errors = unknown_settings(settings, _KEYS)
-        has_path, has_paths = "path" in settings, "paths" in settings
-        if has_path == has_paths:
-            errors.append("settings: give exactly one of `path` (one table) or `paths` (per table)")
-        if has_path and not _nonblank(settings["path"]):
-            errors.append("settings.path: expected a file name or glob")
-        if has_paths:
-            paths = settings["paths"]
-            if not isinstance(paths, dict) or not paths:
-                errors.append("settings.paths: expected a mapping {table: file or glob}")
-            else:
-                for table, pattern in paths.items():
-                    if table not in TABLES:
-                        errors.append(f"settings.paths.{table}: unknown table (expected {TABLES})")
-                    if not _nonblank(pattern):
-                        errors.append(f"settings.paths.{table}: expected a file name or glob")
-        if "table" in settings and settings["table"] not in TABLES:
-            errors.append(f"settings.table: unknown table (expected one of {list(TABLES)})")
-        if "table" in settings and has_paths:
-            errors.append("settings.table: only with `path` (`paths` names its tables)")
-        if "format" in settings and settings["format"] not in ("csv", "parquet", "ndjson"):
-            errors.append("settings.format: expected csv, parquet or ndjson")
-        for key in ("delimiter", "quote_char"):
-            if key in settings and (not isinstance(settings[key], str) or len(settings[key]) != 1):
-                errors.append(f"settings.{key}: expected a single character")
-        if "encoding" in settings:
-            try:
-                "".encode(str(settings["encoding"]))
-            except LookupError:
-                errors.append(f"settings.encoding: unknown encoding {settings['encoding']!r}")
-        return errors
-
-    def load(self) -> SourceLoad:
-        """Read every table of the source; raise SourceConfigError / SourceUnavailable."""
-        spec = self.spec
-        errors = self.settings_errors(spec.settings)
-        if errors:
-            raise SourceConfigError(spec.name, "; ".join(errors))
-        phi.refuse_spec(spec)
-        root = Path(spec.settings.get("_root") or ".")
-        frames: dict[str, pl.LazyFrame] = {}
-        warnings: list[str] = []
+    def read(self) -> RawRead:
+        """One raw part per file; missing files are SourceUnavailable."""
+        parts: list[RawPart] = []
         for table, pattern in self._patterns().items():
-            parts = []
-            for path in self._files(root, pattern):
-                frame, notes = self._read(path, table, _display(path, root))
-                parts.append(frame)
-                warnings.extend(n for n in notes if n not in warnings)
-            frames[table] = pl.concat(parts, how="vertical") if parts else empty_conformed(table)
-        return SourceLoad(source=spec.name, frames=frames, warnings=warnings)
+            for path in self._files(self.root, pattern):
+                part = self._read(path, table, _display(path, self.root))
+                if part is not None:
+                    parts.append(part)
+        return RawRead(parts=parts)
+
+    def _file_settings(self) -> FileSettings:
+        return cast(FileSettings, self.settings)
 
     def _patterns(self) -> dict[str, str]:
         """Canonical table -> path pattern, checked against the source's `tables`."""
-        spec, settings = self.spec, self.spec.settings
-        if "paths" in settings:
-            patterns = {str(t): str(p) for t, p in settings["paths"].items()}
+        spec, settings = self.spec, self._file_settings()
+        if settings.paths is not None:
+            patterns = dict(settings.paths)
             check_per_table(spec, patterns, "paths", "no path for")
             return patterns
-        table = settings.get("table")
+        table = settings.table
         if table is None:
             if len(spec.tables) != 1:
                 raise SourceConfigError(
@@ -120,7 +133,7 @@ class FileConnector(Connector):
             table = spec.tables[0]
         elif table not in spec.tables:
             raise SourceConfigError(spec.name, f"settings.table {table!r} is not in `tables`")
-        return {table: str(settings["path"])}
+        return {table: str(settings.path)}
 
     def _files(self, root: Path, pattern: str) -> list[Path]:
         full = Path(pattern).expanduser()
@@ -137,7 +150,7 @@ class FileConnector(Connector):
         return [full]
 
     def _format(self, path: Path) -> str:
-        chosen = self.spec.settings.get("format") or FORMATS.get(path.suffix.lower())
+        chosen = self._file_settings().format or FORMATS.get(path.suffix.lower())
         if chosen is None:
             raise SourceConfigError(
                 self.spec.name,
@@ -145,11 +158,11 @@ class FileConnector(Connector):
             )
         return str(chosen)
 
-    def _read(self, path: Path, table: str, origin: str) -> tuple[pl.LazyFrame, list[str]]:
-        """One file -> conformed LazyFrame plus warnings."""
+    def _read(self, path: Path, table: str, origin: str) -> RawPart | None:
+        """One file -> its raw part (None for an empty file)."""
         kind = self._format(path)
         if path.stat().st_size == 0:
-            return empty_conformed(table), []
+            return None
         bad: list[tuple[str, str]] = []
         if kind == "parquet":
             raw = pl.scan_parquet(path, row_index_name=_ROW)
@@ -161,27 +174,22 @@ class FileConnector(Connector):
         else:
             text = self._text(path, origin)
             if not text.strip():
-                return empty_conformed(table), []
+                return None
             if kind == "csv":
                 try:
                     raw, bad = _csv_frame(text, self._delimiter(path), self._quote(), origin)
                 except ValueError as exc:
                     raise SourceConfigError(self.spec.name, f"{origin}: {exc}") from exc
             else:
-                raw, bad = _ndjson_frame(text, origin)
-                if raw is None:  # not one JSON object: nothing to check columns against
-                    return malformed(table, bad), []
+                parsed, bad = _ndjson_frame(text, origin)
+                if parsed is None:  # not one JSON object: nothing to check columns against
+                    return RawPart(table, None, origin, pl.lit(""), malformed=bad)
+                raw = parsed
             location = pl.format(f"{origin}:{{}}", pl.col(_LINE))
-        raw, warnings = phi.drop_patient_columns(raw, origin)
-        good = conform_spec(
-            raw, table, self.spec, origin=origin, location=location, trim_text=kind != "parquet"
-        )
-        if not bad:
-            return good, warnings
-        return pl.concat([good, malformed(table, bad)], how="vertical"), warnings
+        return RawPart(table, raw, origin, location, trim_text=kind != "parquet", malformed=bad)
 
     def _text(self, path: Path, origin: str) -> str:
-        encoding = str(self.spec.settings.get("encoding", "utf-8"))
+        encoding = self._file_settings().encoding
         if encoding.replace("-", "").lower() == "utf8":
             encoding = "utf-8-sig"  # tolerate a byte-order mark
         try:
@@ -198,14 +206,10 @@ class FileConnector(Connector):
 
     def _delimiter(self, path: Path) -> str:
         default = "\t" if path.suffix.lower() == ".tsv" else ","
-        return str(self.spec.settings.get("delimiter", default))
+        return self._file_settings().delimiter or default
 
     def _quote(self) -> str:
-        return str(self.spec.settings.get("quote_char", '"'))
-
-
-def _nonblank(value: Any) -> bool:
-    return isinstance(value, str) and bool(value.strip())
+        return self._file_settings().quote_char
 
 
 def _display(path: Path, root: Path) -> str:

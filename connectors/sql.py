@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 
 import polars as pl
 import sqlalchemy as sa
+from pydantic import ConfigDict
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, NoSuchTableError
 from sqlalchemy.pool import NullPool
@@ -25,15 +26,17 @@ from sqlalchemy.pool import NullPool
 from connectors import phi
 from connectors.base import (
     Connector,
+    ConnectorSettings,
+    IssuePath,
     PatientIdentifierRefused,
+    RawPart,
+    RawRead,
     SourceConfigError,
-    SourceLoad,
     SourceUnavailable,
     check_per_table,
     unknown_settings,
 )
 from connectors.canonical import REQUIRED, SCHEMAS, TABLES
-from connectors.conform import conform_spec
 
 _TOP_KEYS = frozenset(
     {"url", "statement_timeout", "connect_timeout", "table", "query", "params", "key", "per_table"}
@@ -134,10 +137,16 @@ def _table_errors(prefix: str, settings: Mapping[str, Any]) -> list[str]:
     return errors
 
 
+class _PermissiveSettings(ConnectorSettings):
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
 class SqlConnector(Connector):
     """Reads canonical tables from a SQL database; see docs/connectors.md for every setting."""
 
     type_name: ClassVar[str] = "sql"
+    # TEMP (lead): permissive until SqlSettings replaces the hand-written settings_errors
+    settings_model: ClassVar[type[ConnectorSettings]] = _PermissiveSettings
 
     @classmethod
     def settings_errors(cls, settings: dict[str, Any]) -> list[str]:
@@ -174,17 +183,22 @@ class SqlConnector(Connector):
             errors += _table_errors(prefix, sub)
         return errors
 
-    def load(self) -> SourceLoad:
-        """Read every table of the source; raise SourceConfigError / SourceUnavailable."""
-        spec = self.spec
-        errors = self.settings_errors(spec.settings)
-        if errors:
-            raise SourceConfigError(spec.name, "; ".join(errors))
-        phi.refuse_spec(spec)
+    @classmethod
+    def settings_issues(cls, settings: Mapping[str, Any]) -> list[tuple[IssuePath, str]]:
+        """The hand-written checks of `settings_errors`, as (path, message) pairs."""
+        issues: list[tuple[IssuePath, str]] = []
+        for error in cls.settings_errors(dict(settings)):
+            where, _, message = error.partition(": ")
+            path = tuple(where.split(".")[1:])
+            issues.append((path, message))
+        return issues
+
+    def read(self) -> RawRead:
+        """Run every table's plan in one read-only, time-boxed session."""
         plans = self._plans()
         url = self._url()
         secrets = [url.password if isinstance(url.password, str) else None]
-        frames: dict[str, pl.LazyFrame] = {}
+        parts: list[RawPart] = []
         warnings: list[str] = []
         engine = self._engine(url)
         try:
@@ -192,12 +206,10 @@ class SqlConnector(Connector):
                 for table, plan in plans.items():
                     raw, location, origin, notes = self._fetch(conn, table, plan, secrets)
                     warnings += notes
-                    frames[table] = conform_spec(
-                        raw.lazy(), table, spec, origin=origin, location=location
-                    )
+                    parts.append(RawPart(table, raw.lazy(), origin, location))
         finally:
             engine.dispose()
-        return SourceLoad(source=spec.name, frames=frames, warnings=warnings)
+        return RawRead(parts=parts, warnings=warnings)
 
     def _plans(self) -> dict[str, dict[str, Any]]:
         """Canonical table -> {table|query, params, key}, checked against the source's tables."""
@@ -307,10 +319,6 @@ class SqlConnector(Connector):
         names = list(result.keys())
         frame = _to_frame(names, result.fetchall(), self.spec.name, origin)
         warnings: list[str] = []
-        if "query" in plan:
-            kept, dropped = phi.screen(frame.columns)
-            frame = frame.select(kept)
-            warnings = [phi.dropped_warning(name, origin) for name in dropped]
         if key and key not in frame.columns:
             raise SourceConfigError(
                 self.spec.name, f"{origin}: key column {key!r} not in the result"

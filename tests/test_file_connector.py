@@ -384,13 +384,13 @@ def test_settings_errors_report_every_problem() -> None:
         }
     )
     assert errors == [
+        "settings.paths.requests: expected a file name or glob",
+        "settings.paths.nope: unknown table (expected one of ['requests', 'sli_buckets', "
+        "'deployments', 'incidents', 'kpi_observations', 'evidence'])",
+        "settings.format: Input should be 'csv', 'parquet' or 'ndjson'",
+        "settings.delimiter: expected a single character",
         "settings.colour: unknown key (expected one of "
         "['delimiter', 'encoding', 'format', 'path', 'paths', 'quote_char', 'table'])",
-        "settings.paths.requests: expected a file name or glob",
-        "settings.paths.nope: unknown table (expected ('requests', 'sli_buckets', 'deployments', "
-        "'incidents', 'kpi_observations', 'evidence'))",
-        "settings.format: expected csv, parquet or ndjson",
-        "settings.delimiter: expected a single character",
     ]
     assert FileConnector.settings_errors({"path": "x.csv", "_root": "/tmp"}) == []
 

@@ -19,21 +19,36 @@ PLUGIN = '''
 """A tiny third-party connector: incidents from a list in its settings."""
 import polars as pl
 
-from connectors.base import Connector, SourceLoad
-from connectors.conform import conform_spec
+from connectors.base import Connector, ConnectorSettings, RawPart, RawRead
+
+
+class EchoSettings(ConnectorSettings):
+    rows: list[dict[str, str]]
 
 
 class EchoConnector(Connector):
     type_name = "echo"
+    settings_model = EchoSettings
+
+    def read(self) -> RawRead:
+        rows = self.settings.rows
+        raw = pl.LazyFrame(rows, schema={k: pl.String for k in rows[0]}).with_row_index("n")
+        return RawRead([RawPart("incidents", raw, "echo", pl.format("echo #{}", "n"))])
+'''
+# A plugin that tries to replace the fixed load sequence (and so skip PHI screening).
+SKIPPER = """
+from connectors.base import Connector, SourceLoad
+
+
+class SkipperConnector(Connector):
+    type_name = "skipper"
+
+    def read(self):
+        raise NotImplementedError
 
     def load(self) -> SourceLoad:
-        rows = self.spec.settings["rows"]
-        raw = pl.LazyFrame(rows, schema={k: pl.String for k in rows[0]}).with_row_index("n")
-        frame = conform_spec(
-            raw, "incidents", self.spec, origin="echo", location=pl.format("echo #{}", "n")
-        )
-        return SourceLoad(source=self.spec.name, frames={"incidents": frame})
-'''
+        return SourceLoad(source=self.spec.name, frames={})
+"""
 
 
 def install(root: Path, dist: str, module: str, code: str, entry: str) -> None:
@@ -59,6 +74,13 @@ def plugins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     )
     install(
         tmp_path,
+        "pw_skipper",
+        "pw_skipper_plugin",
+        SKIPPER,
+        "skipper = pw_skipper_plugin:SkipperConnector",
+    )
+    install(
+        tmp_path,
         "pw_notaclass",
         "pw_notaclass_plugin",
         "VALUE = 3\n",
@@ -67,7 +89,7 @@ def plugins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.syspath_prepend(str(tmp_path))
     importlib.invalidate_caches()
     yield tmp_path
-    for name in ("pw_echo_plugin", "pw_broken_plugin", "pw_notaclass_plugin"):
+    for name in ("pw_echo_plugin", "pw_broken_plugin", "pw_notaclass_plugin", "pw_skipper_plugin"):
         sys.modules.pop(name, None)
 
 
@@ -96,6 +118,23 @@ def test_broken_plugins_are_reported_without_breaking_the_others(plugins: Path) 
     assert "is not a connectors.base.Connector class" in problems["notaclass"].error
     with pytest.raises(KeyError, match="the plugin for 'broken' failed to load"):
         registry.get("broken")
+
+
+def test_a_plugin_cannot_replace_the_fixed_load_sequence(plugins: Path) -> None:
+    found = registry.discover()
+    assert "skipper" not in found.connectors
+    (problem,) = [p for p in found.problems if p.name == "skipper"]
+    assert "overrides Connector.load(); implement read() instead" in problem.error
+    assert {"file", "sql", "echo"} <= set(found.connectors)
+
+
+def test_plugin_settings_are_validated_by_its_model(plugins: Path) -> None:
+    echo = registry.get("echo")
+    assert echo.settings_issues({"rows": [{"a": "b"}], "_root": "."}) == []
+    assert echo.settings_errors({"rowz": []}) == [
+        "settings.rows: required key is missing",
+        "settings.rowz: unknown key (expected one of ['rows'])",
+    ]
 
 
 def test_unknown_type_lists_the_known_types() -> None:
