@@ -7,7 +7,8 @@ quarantines the same rows for the same reasons. Nothing here collects: the resul
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -26,6 +27,8 @@ _TRUE = ("true", "t", "yes", "y", "1")
 _FALSE = ("false", "f", "no", "n", "0")
 _PREVIEW = 40  # characters of an offending value shown in a reason
 _SHOWN_COLUMNS = 25  # column names listed in a "required column missing" error
+_MAX_OFFSET_MIN = 18 * 60  # ISO 8601 / RFC 3339 offsets stay within +-18:00
+_WIDE_INTEGERS = (pl.UInt64, pl.Int128, pl.UInt128)  # may hold values beyond Int64
 
 
 def _quote(text: pl.Expr) -> pl.Expr:
@@ -68,12 +71,12 @@ def _parse_datetime_text(text: pl.Expr, timezone: str) -> pl.Expr:
     )
     naive = stamp.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="us", strict=False)
     sign = pl.when(field("sign") == "-").then(-1).otherwise(1)
-    offset_min = sign * (
-        field("oh").cast(pl.Int64, strict=False) * 60
-        + field("om").fill_null("0").cast(pl.Int64, strict=False)
-    )
+    minutes = field("om").fill_null("0").cast(pl.Int64, strict=False)
+    size = field("oh").cast(pl.Int64, strict=False) * 60 + minutes
+    offset_ok = field("z").is_not_null() | ((minutes < 60) & (size <= _MAX_OFFSET_MIN))
+    shifted = naive.dt.replace_time_zone("UTC") - pl.duration(minutes=(sign * size).fill_null(0))
+    with_offset = pl.when(offset_ok).then(shifted)  # `+99:99` is no offset: not a timestamp
     has_offset = field("z").is_not_null() | field("sign").is_not_null()
-    with_offset = naive.dt.replace_time_zone("UTC") - pl.duration(minutes=offset_min.fill_null(0))
     return pl.when(has_offset).then(with_offset).otherwise(_localize(naive, timezone))
 
 
@@ -105,12 +108,28 @@ def _parse_text(text: pl.Expr, target: pl.DataType, timezone: str) -> pl.Expr:
     return text
 
 
+def _refusal(dtype: pl.DataType, name: str, target: pl.DataType) -> str | None:
+    """Why no value of a `dtype` column can feed canonical `name` (None when some can)."""
+    if isinstance(dtype, (pl.List, pl.Array, pl.Struct)) or dtype == pl.Object:
+        return "a nested value holds several values, not one"
+    if isinstance(dtype, pl.Duration):
+        return None if name == "duration_ms" else "a duration only feeds duration_ms"
+    if dtype == pl.Time and target != pl.String:
+        return "a time of day has no date"
+    temporal = isinstance(dtype, pl.Datetime) or dtype == pl.Date
+    if temporal and target in (pl.Int64, pl.Float64, pl.Boolean):
+        return "a date or timestamp is not a number"
+    return None
+
+
 def _native(dtype: pl.DataType, target: pl.DataType) -> bool:
     """Whether values of `dtype` convert to `target` directly (else they go through text)."""
     if dtype == pl.Null:
         return True
     if target == UTC_US:
         return isinstance(dtype, pl.Datetime) or dtype == pl.Date
+    if isinstance(dtype, pl.Duration):
+        return target == pl.Float64
     if target in (pl.Int64, pl.Float64, pl.Boolean):
         return dtype.is_numeric() or dtype == pl.Boolean
     return False
@@ -118,12 +137,14 @@ def _native(dtype: pl.DataType, target: pl.DataType) -> bool:
 
 def _may_fail(dtype: pl.DataType, target: pl.DataType) -> bool:
     """Whether a present native value of `dtype` can fail to convert to `target`."""
-    if dtype == pl.Null or dtype == pl.Boolean:
+    if dtype == pl.Null or dtype == pl.Boolean or isinstance(dtype, pl.Duration):
         return False
     if target == UTC_US:  # naive wall-clock times can fall into a DST gap
         return dtype == pl.Date or getattr(dtype, "time_zone", None) is None
-    if target == pl.Int64:
-        return not dtype.is_integer()
+    if target == pl.Int64:  # fractions, non-finite floats and integers beyond 64 bits
+        return not dtype.is_integer() or dtype in _WIDE_INTEGERS
+    if target == pl.Float64:  # +-inf is no measurement
+        return dtype.is_float()
     return target == pl.Boolean
 
 
@@ -140,13 +161,15 @@ def _parse_native(expr: pl.Expr, dtype: pl.DataType, target: pl.DataType, timezo
         if getattr(dtype, "time_zone", None) is None:
             return _localize(value, timezone)
         return value.dt.convert_time_zone("UTC")
+    if isinstance(dtype, pl.Duration):  # duration_ms: a Parquet/SQL interval, in milliseconds
+        return expr.dt.total_milliseconds(fractional=True)
     if target == pl.Int64:
         if dtype.is_integer() or dtype == pl.Boolean:
-            return expr.cast(pl.Int64, strict=False)
+            return expr.cast(pl.Int64, strict=False)  # null beyond Int64: flagged by _may_fail
         return _whole(expr.cast(pl.Float64))
     number = expr.cast(pl.Float64)
     if target == pl.Float64:
-        return pl.when(~number.is_nan()).then(number)  # NaN is the usual "missing" in Parquet
+        return pl.when(number.is_finite()).then(number)  # NaN is missing, +-inf a bad value
     return pl.when(number == 1).then(True).when(number == 0).then(False)
 
 
@@ -155,6 +178,18 @@ def _present(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     if dtype.is_float():
         return expr.is_not_null() & ~expr.is_nan()
     return expr.is_not_null()
+
+
+def _utf8(series: pl.Series) -> pl.Series:
+    """Binary values -> text; bytes that are not UTF-8 become null (and are quarantined)."""
+
+    def decode(value: bytes | None) -> str | None:
+        try:
+            return None if value is None else value.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+
+    return pl.Series(series.name, [decode(v) for v in series.to_list()], dtype=pl.String)
 
 
 _KIND = {pl.Int64: "an integer", pl.Float64: "a number", pl.Boolean: "a boolean"}
@@ -205,27 +240,41 @@ def _check_mapping(
     phi.refuse_mapping(source, table, columns)
 
 
+def _found(names: list[str]) -> str:
+    """The source's columns for an error message: patient identifiers never named, list cut."""
+    shown = [name for name in names if not phi.looks_like_patient_identifier(name)]
+    more = ", …" if len(shown) > _SHOWN_COLUMNS else ""
+    return ", ".join(shown[:_SHOWN_COLUMNS]) + more or "(none)"
+
+
 def _resolve_columns(
     table: str, names: list[str], source: str, origin: str, columns: Mapping[str, str]
 ) -> dict[str, str | None]:
-    """Canonical column -> source column present in the frame (None when absent)."""
+    """Canonical column -> source column present in the frame (None when absent).
+
+    Every explicitly mapped source column must exist, optional or not: a misspelt mapping must
+    never turn silently into nulls.
+    """
     names = [name for name in names if not name.startswith("__pw_")]  # connector bookkeeping
     present = set(names)
+    for canonical, wanted in columns.items():
+        if wanted not in present:
+            raise SourceConfigError(
+                source,
+                f"{origin}: column {canonical!r} (mapped from {wanted!r}) for table "
+                f"{table!r} is missing (set by columns.{table}.{canonical}); "
+                f"found columns: {_found(names)}",
+            )
     resolved: dict[str, str | None] = {}
     for canonical in SCHEMAS[table]:
         wanted = columns.get(canonical, canonical)
         resolved[canonical] = wanted if wanted in present else None
     for canonical in REQUIRED[table]:
         if resolved[canonical] is None:
-            wanted = columns.get(canonical, canonical)
-            mapped = f" (mapped from {wanted!r})" if wanted != canonical else ""
-            shown = ", ".join(names[:_SHOWN_COLUMNS]) + (
-                ", …" if len(names) > _SHOWN_COLUMNS else ""
-            )
             raise SourceConfigError(
                 source,
-                f"{origin}: required column {canonical!r}{mapped} for table {table!r} is missing; "
-                f"found columns: {shown or '(none)'}",
+                f"{origin}: required column {canonical!r} for table {table!r} is missing; "
+                f"found columns: {_found(names)}",
             )
     no_counts = resolved.get("numerator") is None or resolved.get("denominator") is None
     if table == "kpi_observations" and resolved["value"] is None and no_counts:
@@ -246,61 +295,74 @@ def _only(condition: pl.Expr, value: pl.Expr) -> pl.Expr:
     return pl.when(condition).then(value)
 
 
-def _rules(table: str) -> list[pl.Expr]:
-    """Value rules of the SPEC, as reason expressions over parsed canonical columns."""
+@dataclass(frozen=True)
+class Rule:
+    """One quarantine rule: `when` flags a bad row (null = no problem), `template` says why.
+
+    The flag and the reason come from the same object, so they can never disagree; the
+    reason's arguments are masked to flagged rows first (see `_only`), then shown with `show`.
+    """
+
+    when: pl.Expr
+    template: str
+    args: tuple[pl.Expr, ...] = ()
+    show: Callable[[pl.Expr], pl.Expr] | None = None
+
+    def reason(self) -> pl.Expr:
+        """The reason text on flagged rows, null elsewhere."""
+        if not self.args:
+            return _only(self.when, pl.lit(self.template))
+        masked = [_only(self.when, arg) for arg in self.args]
+        if self.show is not None:
+            masked = [self.show(arg) for arg in masked]
+        return pl.format(self.template, *masked)
+
+
+def value_rules(table: str) -> list[Rule]:
+    """The value rules of docs/connectors.md over parsed canonical columns of `table`."""
     col = pl.col
-    rules: list[pl.Expr] = []
 
-    def non_negative(name: str) -> pl.Expr:
-        return pl.format(f"{name}: must be >= 0, got {{}}", _only(col(name) < 0, col(name)))
+    def non_negative(name: str) -> Rule:
+        return Rule(col(name) < 0, f"{name}: must be >= 0, got {{}}", (col(name),))
 
-    for (rule_table, name), allowed in ALLOWED_VALUES.items():
-        if rule_table == table:
-            choices = ", ".join(sorted(allowed))
-            bad = _only(~col(name).is_in(sorted(allowed)), col(name))
-            rules.append(pl.lit(f"{name}: ") + _quote(bad) + pl.lit(f" not one of {choices}"))
-    if table == "requests":
-        rules.append(non_negative("duration_ms"))
-    elif table == "sli_buckets":
-        rules += [non_negative("good"), non_negative("total")]
-        over = _only(col("good") > col("total"), col("good"))
-        rules.append(pl.format("good: {} > total {}", over, col("total")))
-    elif table == "incidents":
-        outside = _only(~col("severity").is_between(1, 4), col("severity"))
-        rules.append(pl.format("severity: {} not in 1..4", outside))
-    elif table == "kpi_observations":
-        rules += [non_negative("numerator"), non_negative("denominator")]
-        counts = col("numerator").is_not_null() & col("denominator").is_not_null()
-        rules.append(
-            pl.when(col("value").is_null() & ~counts & ~col("__pw_failed_value")).then(
-                pl.lit("value: missing (give value, or numerator and denominator)")
-            )
+    rules = [
+        Rule(
+            ~col(name).is_in(sorted(allowed)),
+            f"{name}: {{}} not one of {', '.join(sorted(allowed))}",
+            (col(name),),
+            _quote,
         )
-    return rules
-
-
-def _rule_conditions(table: str) -> list[pl.Expr]:
-    """The same value rules as `_rules`, as cheap booleans (null counts as no problem)."""
-    col = pl.col
-    conds: list[pl.Expr] = [
-        ~col(name).is_in(sorted(allowed))
         for (rule_table, name), allowed in ALLOWED_VALUES.items()
         if rule_table == table
     ]
     if table == "requests":
-        conds.append(col("duration_ms") < 0)
+        rules.append(non_negative("duration_ms"))
     elif table == "sli_buckets":
-        conds += [col("good") < 0, col("total") < 0, col("good") > col("total")]
+        rules += [non_negative("good"), non_negative("total")]
+        over = col("good") > col("total")
+        rules.append(Rule(over, "good: {} > total {}", (col("good"), col("total"))))
     elif table == "incidents":
-        conds.append(~col("severity").is_between(1, 4))
+        outside = ~col("severity").is_between(1, 4)
+        rules.append(Rule(outside, "severity: {} not in 1..4", (col("severity"),)))
     elif table == "kpi_observations":
+        rules += [non_negative("numerator"), non_negative("denominator")]
         counts = col("numerator").is_not_null() & col("denominator").is_not_null()
-        conds += [
-            col("numerator") < 0,
-            col("denominator") < 0,
-            col("value").is_null() & ~counts & ~col("__pw_failed_value"),
-        ]
-    return conds
+        no_value = col("value").is_null() & ~counts & ~col("__pw_failed_value")
+        rules.append(Rule(no_value, "value: missing (give value, or numerator and denominator)"))
+    return rules
+
+
+def _column_rules(
+    name: str, table: str, fails: bool, show: Callable[[pl.Expr], pl.Expr], wide: bool = False
+) -> list[Rule]:
+    """Rules of one parsed column: does not parse (when it can fail), missing (when required)."""
+    flag, held = pl.col(f"__pw_failed_{name}"), pl.col(f"__pw_in_{name}")
+    what = "outside the 64-bit integer range" if wide else f"not {_kind(SCHEMAS[table][name])}"
+    rules = [Rule(flag, f"{name}: {what} {{}}", (held,), show)] if fails else []
+    if name in REQUIRED[table]:
+        missing = pl.col(name).is_null() & ~flag if fails else pl.col(name).is_null()
+        rules.append(Rule(missing, f"{name}: missing"))
+    return rules
 
 
 def conform(
@@ -318,7 +380,8 @@ def conform(
     """Raw source columns -> canonical columns + REASON + LOCATION (lazy; see module docstring).
 
     `origin` names the file or table in error messages; `location` is evaluated on `raw`.
-    Raises SourceConfigError when a required column is absent from the source.
+    Raises SourceConfigError when a mapped or required column is absent from the source, or a
+    column's type cannot feed its canonical column at all (a List mapped to `duration_ms`).
     """
     columns = dict(columns or {})
     values = dict(values or {})
@@ -330,42 +393,49 @@ def conform(
     inputs: list[pl.Expr] = [location.cast(pl.String).alias(LOCATION)]
     parsed: list[pl.Expr] = []
     flags: list[pl.Expr] = []
-    reasons: list[pl.Expr] = []
-    problems: list[pl.Expr] = []  # one boolean per reason, so good rows cost no text
+    rules: list[Rule] = []
     for name, target in SCHEMAS[table].items():
         column, held, flag = resolved[name], f"__pw_in_{name}", f"__pw_failed_{name}"
         if column is None:
             parsed.append(pl.lit(None, dtype=target).alias(name))
             flags.append(pl.lit(False).alias(flag))
             continue
-        dtype = schema[column]
+        dtype, value = schema[column], pl.col(column)
+        refusal = _refusal(dtype, name, target)
+        if refusal is not None:
+            raise SourceConfigError(
+                source,
+                f"{origin}: column {column!r} of type {dtype} cannot feed {table}.{name} "
+                f"({_kind(target)}): {refusal}",
+            )
+        if dtype == pl.Binary:  # bytes: used as UTF-8 text, anything else is quarantined
+            undecoded = f"__pw_bytes_{name}"
+            inputs.append(value.is_not_null().alias(undecoded))
+            value = value.map_batches(_utf8, return_dtype=pl.String, is_elementwise=True)
+            dtype = pl.String()
+            bad_bytes = pl.col(undecoded) & pl.col(held).is_null()
+            rules.append(Rule(bad_bytes, f"{name}: not UTF-8 text"))
         if name not in values and target != pl.String and _native(dtype, target):
-            inputs.append(pl.col(column).alias(held))
+            inputs.append(value.alias(held))
             parsed.append(_parse_native(pl.col(held), dtype, target, timezone).alias(name))
             fails, present = _may_fail(dtype, target), _present(pl.col(held), dtype)
-            shown = _text(_only(pl.col(flag), pl.col(held)), dtype)
+
+            def show(masked: pl.Expr, dtype: pl.DataType = dtype) -> pl.Expr:
+                return _quote(_text(masked, dtype))
         else:
-            text = _text(pl.col(column), dtype, trim_text)
+            text = _text(value, dtype, trim_text)
             if name in values:
                 text = text.replace(_value_map(values[name]))
             inputs.append(text.alias(held))
             parsed.append(_parse_text(pl.col(held), target, timezone).alias(name))
-            fails, present = target != pl.String, pl.col(held).is_not_null()
-            shown = _only(pl.col(flag), pl.col(held))
+            fails, present, show = target != pl.String, pl.col(held).is_not_null(), _quote
         flags.append((present & pl.col(name).is_null() if fails else pl.lit(False)).alias(flag))
-        problem = pl.lit(f"{name}: not {_kind(target)} ") + _quote(shown)
-        if fails:
-            problems.append(pl.col(flag))
-        if name in REQUIRED[table]:
-            missing = _only(pl.col(name).is_null(), pl.lit(f"{name}: missing"))
-            problem = pl.coalesce(problem, missing) if fails else missing
-            problems.append(pl.col(name).is_null())
-        elif not fails:
-            continue
-        reasons.append(problem)
+        wide = dtype in _WIDE_INTEGERS and target == pl.Int64  # beyond Int64: flagged, not nulled
+        rules += _column_rules(name, table, fails, show, wide)
+    rules += value_rules(table)
 
-    joined = pl.concat_str([*reasons, *_rules(table)], separator="; ", ignore_nulls=True)
-    bad = pl.any_horizontal([*problems, *_rule_conditions(table)]).fill_null(False)
+    joined = pl.concat_str([r.reason() for r in rules], separator="; ", ignore_nulls=True)
+    bad = pl.any_horizontal([r.when for r in rules]).fill_null(False) if rules else pl.lit(False)
     staged = (
         raw.select(*inputs)
         .with_columns(*parsed)
