@@ -193,6 +193,34 @@ class DoraThresholds(Strict):
     min_deployments: int = 5
 
 
+class PhiPattern(Strict):
+    """An extra free-text PHI pattern (docs/config.md, `phi_patterns`); Polars regex syntax."""
+
+    name: str
+    regex: str
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        from connectors.phi import DEFAULT
+
+        if not _ID.match(value):
+            raise ValueError("must be an id (letters, digits, _, - or .)")
+        if value in {p.name for p in DEFAULT}:
+            raise ValueError(f"{value!r} is a default pattern (defaults always apply)")
+        return value
+
+    @field_validator("regex")
+    @classmethod
+    def _regex(cls, value: str) -> str:
+        from connectors.phi import regex_problem  # the same engine that will run it
+
+        problem = regex_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+
 class Settings(Strict):
     """Metric parameters with the SPEC's defaults."""
 
@@ -205,6 +233,7 @@ class Settings(Strict):
     default_load_timeout: str = "60s"
     dora: DoraThresholds = Field(default_factory=DoraThresholds)
     demo_as_of: datetime | None = None
+    phi_patterns: list[PhiPattern] = Field(default_factory=list)
 
     @field_validator("delivery_window", "link_window", "default_freshness", "default_load_timeout")
     @classmethod
