@@ -1,22 +1,86 @@
-"""`pilotwatch demo | validate | report | check`."""
+"""`pilotwatch demo | validate | report | check`.
+
+Exit codes (README, "Command line"): `check` 0 go, 1 no_go, 2 conditional; `validate` 1 when the
+configuration or a source has errors; every command 3 when it could not do its job: a usage
+error, an invalid configuration (check, report), an unknown initiative, a file that cannot be
+written or an internal error. No user error ends in a traceback (PILOTWATCH_DEBUG=1 shows one
+for internal errors).
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import traceback
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
+from typing import NoReturn
 
+from connectors.base import SourceHealth
+from connectors.sql import redact
 from pilotwatch.config import ConfigError, load_config
 
 EXIT_GO, EXIT_NO_GO, EXIT_CONDITIONAL, EXIT_USAGE = 0, 1, 2, 3
+# "cannot decide": a release gate must never read an error as no-go (1) or conditional (2)
+EXIT_ERROR = EXIT_USAGE
+DEBUG_ENV = "PILOTWATCH_DEBUG"
+
+
+class CliError(Exception):
+    """A user error the CLI reports as one line on stderr and exit 3."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with usage errors exiting 3 (argparse's own default, 2, means "conditional")."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_ERROR, f"{self.prog}: error: {message}\n")
+
+
+def _as_of(text: str) -> datetime:
+    from pilotwatch.engine import parse_as_of
+
+    try:
+        return parse_as_of(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not an ISO 8601 instant: {text!r} (e.g. 2026-11-16T12:00:00Z)"
+        ) from None
+
+
+def _write(path: str, what: str, write: Callable[[], object]) -> None:
+    """Run `write()`; a file-system error becomes a CliError naming the path."""
+    try:
+        write()
+    except OSError as exc:
+        raise CliError(f"cannot write the {what} to {path}: {exc.strerror or exc}") from exc
+    print(f"wrote {path}", file=sys.stderr)
+
+
+def _source_notes(health: list[SourceHealth]) -> None:
+    """One stderr line per failed source, so a verdict never hides that data was missing."""
+    for h in health:
+        if not h.ok:
+            shown = "its last good snapshot" if h.using_snapshot else "no data"
+            print(
+                f"warning: source {h.source} failed to load ({h.last_error}); using {shown}",
+                file=sys.stderr,
+            )
 
 
 def _demo(args: argparse.Namespace) -> int:
     from pilotwatch.demo import write_demo
 
-    summary = write_demo(Path(args.out), scale=args.scale, seed=args.seed)
+    out = Path(args.out)
+    try:
+        summary = write_demo(out, scale=args.scale, seed=args.seed)
+        (out / ".complete").write_text("ok\n")
+    except OSError as exc:
+        raise CliError(f"cannot write the demo data to {out}: {exc.strerror or exc}") from exc
     print(summary)
-    (Path(args.out) / ".complete").write_text("ok\n")
     return 0
 
 
@@ -38,7 +102,8 @@ def _validate(args: argparse.Namespace) -> int:
         state = "OK" if health.ok else "FAILED"
         print(
             f"source {health.source} ({health.type}): {state}, rows={health.rows}, "
-            f"quarantined={health.quarantined}, newest={health.newest}"
+            f"quarantined={health.quarantined}, redacted={health.redacted}, "
+            f"newest={health.newest}"
         )
         for warning in health.warnings:
             print(f"  warning: {warning}")
@@ -56,44 +121,43 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from pilotwatch.engine import parse_as_of, run
+    from pilotwatch.engine import run
     from pilotwatch.report import build_report, dumps
 
     try:
-        result = run(args.config, parse_as_of(args.as_of) if args.as_of else None)
+        result = run(args.config, args.as_of)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
-        return 1
+        return EXIT_ERROR
+    _source_notes(result.data.health)
     report = build_report(result.portfolio)
     text = dumps(report)
     if args.json == "-":
         sys.stdout.write(text)
     elif args.json:
-        Path(args.json).write_text(text, encoding="utf-8")
-        print(f"wrote {args.json}", file=sys.stderr)
+        _write(args.json, "JSON report", lambda: Path(args.json).write_text(text, "utf-8"))
     if args.html or args.pdf:
         from pilotwatch.render import write_html, write_pdf
 
         if args.html:
-            write_html(report, Path(args.html))
-            print(f"wrote {args.html}", file=sys.stderr)
+            _write(args.html, "HTML report", lambda: write_html(report, Path(args.html)))
         if args.pdf:
-            write_pdf(report, Path(args.pdf))
-            print(f"wrote {args.pdf}", file=sys.stderr)
+            _write(args.pdf, "PDF report", lambda: write_pdf(report, Path(args.pdf)))
     if not (args.json or args.html or args.pdf):
         sys.stdout.write(text)
     return 0
 
 
 def _check(args: argparse.Namespace) -> int:
-    from pilotwatch.engine import parse_as_of, run
+    from pilotwatch.engine import run
     from pilotwatch.report import build_report
 
     try:
-        result = run(args.config, parse_as_of(args.as_of) if args.as_of else None)
+        result = run(args.config, args.as_of)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return EXIT_USAGE
+    _source_notes(result.data.health)
     report = build_report(result.portfolio)
     match = [i for i in report["initiatives"] if i["id"] == args.initiative]
     if not match:
@@ -116,12 +180,15 @@ def _check(args: argparse.Namespace) -> int:
         )
     for blocker in readiness["blockers"]:
         print(f"  BLOCKER {blocker['check']}: {blocker['remediation']}")
-    return {"go": EXIT_GO, "no_go": EXIT_NO_GO}.get(readiness["verdict"], EXIT_CONDITIONAL)
+    verdicts = {"go": EXIT_GO, "no_go": EXIT_NO_GO, "conditional": EXIT_CONDITIONAL}
+    if readiness["verdict"] not in verdicts:
+        raise CliError(f"unexpected verdict {readiness['verdict']!r}: cannot decide")
+    return verdicts[readiness["verdict"]]
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
-    parser = argparse.ArgumentParser(prog="pilotwatch", description=__doc__)
+    parser = _Parser(prog="pilotwatch", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="write the seeded demo portfolio data")
@@ -138,24 +205,43 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = sub.add_parser("report", help="write the schema-1 report (JSON, HTML, PDF)")
     report.add_argument("--config", default="config")
-    report.add_argument("--as-of", help="ISO 8601 instant (default: configured or now)")
+    report.add_argument(
+        "--as-of", type=_as_of, help="ISO 8601 instant (default: configured or now)"
+    )
     report.add_argument("--json", help="path for the JSON report ('-' for stdout)")
     report.add_argument("--html", help="path for a printable HTML steering report")
     report.add_argument("--pdf", help="path for a PDF steering report")
     report.set_defaults(func=_report)
 
-    check = sub.add_parser("check", help="release gate: exit 0 go, 1 no_go, 2 conditional")
+    gate = "release gate: exit 0 go, 1 no_go, 2 conditional, 3 cannot decide (any error)"
+    check = sub.add_parser("check", help=gate, description=gate)
     check.add_argument("initiative")
     check.add_argument("--config", default="config")
-    check.add_argument("--as-of")
+    check.add_argument("--as-of", type=_as_of)
     check.set_defaults(func=_check)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the `pilotwatch` command."""
-    args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    """Entry point of the `pilotwatch` command; see the module docstring for exit codes."""
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a usage error (3)
+        return exc.code if isinstance(exc.code, int) else EXIT_ERROR
+    try:
+        return int(args.func(args))
+    except CliError as exc:
+        print(f"pilotwatch: error: {exc}", file=sys.stderr)
+    except ConfigError as exc:  # e.g. the demo's own configuration
+        print(exc, file=sys.stderr)
+    except OSError as exc:
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"pilotwatch: error: {exc.strerror or exc}{where}", file=sys.stderr)
+    except Exception as exc:  # a bug: say so in one line, never as a verdict
+        print(redact(f"internal error: {type(exc).__name__}: {exc}"), file=sys.stderr)
+        if os.environ.get(DEBUG_ENV) == "1":
+            traceback.print_exc()
+    return EXIT_ERROR
 
 
 if __name__ == "__main__":

@@ -132,3 +132,98 @@ def test_validate_fails_on_a_broken_source(
     shutil.rmtree(project / "data")
     assert _run(project, "validate") == 1
     assert "FAILED" in capsys.readouterr().out
+
+
+# exit 3, "cannot decide": a CI release gate must never read an error as no-go (1) or
+# conditional (2); argparse's own usage exit code (2) would read as "conditional"
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("check", "alpha", "--as-of", "garbage"), "not an ISO 8601 instant: 'garbage'"),
+        (("check", "alpha", "--as-of", "2026-13-01"), "not an ISO 8601 instant"),
+        (("check", "alpha", "--frobnicate"), "unrecognized arguments: --frobnicate"),
+        (("check",), "the following arguments are required: initiative"),
+        (("check", "nobody", "--as-of", T), "unknown initiative 'nobody'; known: alpha"),
+        (("report", "--as-of", "yesterday"), "not an ISO 8601 instant: 'yesterday'"),
+        (("validate", "--show", "many"), "argument --show: invalid int value: 'many'"),
+        (("demo", "--scale", "big"), "argument --scale: invalid float value: 'big'"),
+        (("frobnicate",), "invalid choice: 'frobnicate'"),
+    ],
+)
+def test_every_usage_error_exits_3_without_a_traceback(
+    project: Path, capsys: pytest.CaptureFixture[str], args: tuple[str, ...], says: str
+) -> None:
+    assert _run(project, *args) == 3
+    err = capsys.readouterr().err
+    assert says in err
+    assert "Traceback" not in err
+
+
+def test_no_command_exits_3(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 3
+    assert "the following arguments are required: command" in capsys.readouterr().err
+
+
+def test_help_still_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "--help"]) == 0
+    assert "3 cannot decide" in capsys.readouterr().out
+
+
+def test_an_invalid_configuration_cannot_be_decided(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    gates = project / "config" / "gates.yaml"
+    gates.write_text(gates.read_text().replace("op: '=='", "op: '=~'"))
+    assert _run(project, "check", "alpha", "--as-of", T) == 3
+    assert _run(project, "report", "--as-of", T) == 3
+    err = capsys.readouterr().err
+    assert err.count("gates.pilot[1].op") == 2
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("command", ["check", "report", "validate"])
+def test_an_internal_error_is_one_line_and_exit_3(
+    project: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    command: str,
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ZeroDivisionError("a bug in the engine")
+
+    monkeypatch.setattr("pilotwatch.engine.run", broken)
+    monkeypatch.setattr("pilotwatch.sources.load_sources", broken)
+    monkeypatch.delenv("PILOTWATCH_DEBUG", raising=False)
+    args = ("check", "alpha") if command == "check" else (command,)
+    assert _run(project, *args) == 3
+    err = capsys.readouterr().err
+    assert err == "internal error: ZeroDivisionError: a bug in the engine\n"
+
+    monkeypatch.setenv("PILOTWATCH_DEBUG", "1")
+    assert _run(project, *args) == 3
+    assert "Traceback" in capsys.readouterr().err  # the maintainer's view, on request only
+
+
+def test_report_to_an_unwritable_path_exits_3(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "no" / "such" / "dir" / "report.json"
+    assert _run(project, "report", "--as-of", T, "--json", str(missing)) == 3
+    err = capsys.readouterr().err
+    assert f"cannot write the JSON report to {missing}: No such file or directory" in err
+    under_a_file = tmp_path / "config-file" / "r.html"
+    (tmp_path / "config-file").write_text("not a directory")
+    assert _run(project, "report", "--as-of", T, "--html", str(under_a_file)) == 3
+    err = capsys.readouterr().err
+    assert f"cannot write the HTML report to {under_a_file}: Not a directory" in err
+    assert "Traceback" not in err
+
+
+def test_check_names_a_failed_source_on_stderr(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shutil.rmtree(project / "data")
+    assert _run(project, "check", "alpha", "--as-of", T) == 0  # alpha needs no incident data
+    err = capsys.readouterr().err
+    assert "warning: source incidents failed to load (source 'incidents': file not found" in err
+    assert "using no data" in err
