@@ -1,17 +1,13 @@
 """FileConnector: CSV, Parquet and NDJSON files (one path or a glob per canonical table).
 
-Parquet is scanned lazily. CSV and NDJSON go through a line-accounting pre-pass first so a
-malformed line is quarantined as `file:line` (physical line, header = line 1) instead of
-crashing the read; the good records are then parsed by Polars as strings.
+Parquet is scanned lazily. CSV and NDJSON go through a line-accounting pre-pass first
+(connectors/records.py) so a malformed line is quarantined as `file:line` (physical line,
+header = line 1) instead of crashing the read; every value reaches conform as text.
 """
 
 from __future__ import annotations
 
-import csv
 import glob
-import io
-import json
-import re
 from pathlib import Path
 from typing import Annotated, ClassVar, Literal, cast
 
@@ -28,6 +24,9 @@ from connectors.base import (
     check_per_table,
 )
 from connectors.canonical import TABLES
+from connectors.records import LINE
+from connectors.records import csv_frame as _csv_frame
+from connectors.records import ndjson_frame as _ndjson_frame
 
 FORMATS: dict[str, str] = {
     ".csv": "csv",
@@ -37,9 +36,8 @@ FORMATS: dict[str, str] = {
     ".ndjson": "ndjson",
     ".jsonl": "ndjson",
 }
-_LINE = "__pw_line"
+_LINE = LINE  # the physical line column of CSV / NDJSON frames
 _ROW = "__pw_row"
-_MAX_RECORD_LINES = 200  # a quoted field spanning more lines than this is a broken quote
 
 
 def _pattern(value: str) -> str:
@@ -218,122 +216,3 @@ def _display(path: Path, root: Path) -> str:
         return path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         return path.as_posix()
-
-
-def _field_pattern(delimiter: str, quote: str) -> re.Pattern[str]:
-    """A whole RFC 4180 record: quoted fields may hold delimiters, newlines and doubled quotes."""
-    d, q = re.escape(delimiter), re.escape(quote)
-    field = f"(?:{q}(?:[^{q}]|{q}{q})*{q}|[^{q}{d}\\r\\n]*)"
-    return re.compile(f"{field}(?:{d}{field})*\\r?")
-
-
-def _split(record: str, delimiter: str, quote: str, pattern: re.Pattern[str]) -> list[str] | None:
-    """Fields of one record, or None when it is not well-formed CSV."""
-    if quote not in record:
-        return record.rstrip("\r").split(delimiter)
-    if not pattern.fullmatch(record):
-        return None
-    reader = csv.reader(io.StringIO(record, newline=""), delimiter=delimiter, quotechar=quote)
-    rows = list(reader)
-    return rows[0] if len(rows) == 1 else None
-
-
-def csv_records(
-    text: str, delimiter: str = ",", quote: str = '"'
-) -> tuple[list[str], list[tuple[int, str]], list[tuple[int, str]]]:
-    """Pre-pass: (header, [(line, record)], [(line, reason)]) with physical 1-based lines."""
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    pattern = _field_pattern(delimiter, quote)
-    header = _split(lines[0], delimiter, quote, pattern) if lines else []
-    if header is None:
-        raise ValueError("the header line is not well-formed CSV")
-    header = [name.strip() for name in header]
-    good: list[tuple[int, str]] = []
-    bad: list[tuple[int, str]] = []
-    i = 1
-    while i < len(lines):
-        if not lines[i].strip():
-            i += 1
-            continue
-        end = i + 1
-        odd = lines[i].count(quote) % 2 == 1
-        while odd and end < len(lines) and end - i < _MAX_RECORD_LINES:
-            odd = (lines[end].count(quote) % 2 == 1) != odd
-            end += 1
-        if odd:
-            bad.append((i + 1, "malformed line: unbalanced quote"))
-            i += 1
-            continue
-        record = "\n".join(lines[i:end])
-        fields = _split(record, delimiter, quote, pattern)
-        if fields is not None and len(fields) == len(header):
-            good.append((i + 1, record))
-            i = end
-            continue
-        if fields is None:
-            bad.append((i + 1, "malformed line: broken quoting"))
-        else:
-            bad.append((i + 1, f"malformed line: expected {len(header)} fields, got {len(fields)}"))
-        # a bad multi-line record: blame its first line only and resynchronise on the next one
-        i = i + 1 if end - i > 1 else end
-    return header, good, bad
-
-
-def _csv_frame(
-    text: str, delimiter: str, quote: str, origin: str
-) -> tuple[pl.LazyFrame, list[tuple[str, str]]]:
-    """CSV text -> raw all-string LazyFrame with a line column, plus malformed lines.
-
-    Raises ValueError for a header that cannot be used.
-    """
-    header, good, bad = csv_records(text, delimiter, quote)
-    dupes = sorted({name for name in header if header.count(name) > 1})
-    if dupes:
-        raise ValueError(f"duplicate column names in the header: {dupes}")
-    names = [_LINE, *header]
-    located = [(f"{origin}:{line}", why) for line, why in bad]
-    if not good or not header:
-        return pl.LazyFrame(schema=dict.fromkeys(names, pl.String())), located
-    out = io.StringIO()
-    csv.writer(out, delimiter=delimiter, quotechar=quote, lineterminator="\n").writerow(names)
-    for line, record in good:
-        out.write(f"{line}{delimiter}{record.rstrip(chr(13))}\n")
-    raw = pl.scan_csv(
-        out.getvalue().encode(),
-        separator=delimiter,
-        quote_char=quote,
-        infer_schema=False,
-        has_header=True,
-        empty_string_is_null=True,
-    )
-    return raw, located
-
-
-def _ndjson_frame(text: str, origin: str) -> tuple[pl.LazyFrame | None, list[tuple[str, str]]]:
-    """NDJSON text -> raw all-string LazyFrame with a line column (None when no object), plus
-    malformed lines."""
-    keys: dict[str, None] = {}
-    cleaned: list[str] = []
-    bad: list[tuple[str, str]] = []
-    for number, line in enumerate(text.split("\n"), start=1):
-        stripped = line.strip()
-        if not stripped:
-            continue
-        try:
-            record = json.loads(stripped)
-        except json.JSONDecodeError as exc:
-            bad.append((f"{origin}:{number}", f"malformed line: invalid JSON ({exc.msg})"))
-            continue
-        if not isinstance(record, dict):
-            bad.append((f"{origin}:{number}", "malformed line: not a JSON object"))
-            continue
-        keys.update(dict.fromkeys(k for k in record if k != _LINE))
-        rest = stripped[1:] if record else "}"
-        cleaned.append(f'{{"{_LINE}":"{number}"' + ("," if record else "") + rest)
-    if not cleaned:
-        return None, bad
-    schema = dict.fromkeys([_LINE, *keys], pl.String())
-    raw = pl.scan_ndjson("\n".join(cleaned).encode(), schema=schema)
-    return raw, bad

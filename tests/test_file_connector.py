@@ -21,7 +21,8 @@ from connectors.base import (
     SourceUnavailable,
 )
 from connectors.conform import conform
-from connectors.file import FileConnector, csv_records
+from connectors.file import FileConnector
+from connectors.records import csv_records
 
 HEADER = "timestamp,initiative,service,duration_ms,status_code"
 
