@@ -400,14 +400,15 @@ def screen_frame(
         if column not in names:
             continue
         patterns = patterns_for(table, column, extra)
-        counts.append(count(pl.col(column), patterns))
-        screened.append(redact(pl.col(column), patterns).alias(column))
+        text = pl.col(column).cast(pl.String)  # a plugin's all-null column may be typed Null
+        counts.append(count(text, patterns))
+        screened.append(redact(text, patterns).alias(column))
     everything = patterns_for("", "", extra)
     for column in (REASON, LOCATION):
         if column not in names:
             continue
         # null on good rows, so the regex pass skips them: only bad rows carry quoted values
-        masked = pl.when(bad).then(pl.col(column))
+        masked = pl.when(bad).then(pl.col(column).cast(pl.String))
         found = count(masked, everything)
         counts.append(found)
         # Polars skips a `then` branch whose condition holds nowhere: clean chunks cost no replace
