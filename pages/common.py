@@ -34,7 +34,7 @@ from pilotwatch.engine import default_as_of, snapshot_dir
 from pilotwatch.render import VERDICT_LABEL as REPORT_VERDICT
 from pilotwatch.render import fmt
 from pilotwatch.report import build_report
-from pilotwatch.sources import LoadedData, load_sources
+from pilotwatch.sources import SNAPSHOT_DISCARDED, LoadedData, load_sources
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_ENV = "PILOTWATCH_CONFIG"
@@ -537,6 +537,13 @@ def build_context() -> Context:
     return ctx
 
 
+def snapshot_discarded(health: SourceHealth) -> str | None:
+    """Why a failed source's snapshot was discarded (its health warning), or None."""
+    marker = f"{SNAPSHOT_DISCARDED}: "
+    found = [w.removeprefix(marker) for w in health.warnings if w.startswith(marker)]
+    return found[0] if found else None
+
+
 def banners(ctx: Context) -> None:
     """A warning per failing source and a note per stale one; the rest of the app carries on."""
     for health in ctx.data.health:
@@ -546,6 +553,11 @@ def banners(ctx: Context) -> None:
             fallback = (
                 f"Showing its last good data (loaded {when(health.last_success)}, newest row "
                 f"{when(health.newest)})."
+            )
+        elif discarded := snapshot_discarded(health):
+            fallback = (
+                f"Its last snapshot failed verification and was not used ({plain(discarded)}), "
+                "so its tables are empty in this view."
             )
         else:
             fallback = "No earlier snapshot exists, so its tables are empty in this view."

@@ -31,8 +31,10 @@ else:
     rows = []
     for h in health:
         f = fresh.get(h.source, {})
-        if not h.ok:
-            state = "⚠️ failed, showing snapshot" if h.using_snapshot else "❌ failed"
+        if not h.ok and h.using_snapshot:
+            state = "⚠️ failed, showing snapshot"
+        elif not h.ok:
+            state = "❌ failed, snapshot discarded" if c.snapshot_discarded(h) else "❌ failed"
         else:
             state = "✅ loaded"
         rows.append(
@@ -43,6 +45,7 @@ else:
                 "load": state,
                 "rows": h.rows,
                 "quarantined": h.quarantined,
+                "redacted": h.redacted,
                 "newest row loaded": h.newest,
                 "newest before as-of": datetime.fromisoformat(f["newest"])
                 if f.get("newest")
@@ -66,6 +69,9 @@ else:
         "load": text(width=150),
         "rows": number(format="%,d", width=85),
         "quarantined": number(format="%,d", width=85),
+        "redacted": number(
+            format="%,d", width=75, help="Free-text values replaced by [redacted] (PHI screen)"
+        ),
         "last success": c.when_column("last success (UTC)", width=135),
         "load s": number(format="%.2f", width=60, help="Seconds the last load took"),
         "newest before as-of": c.when_column(
@@ -82,7 +88,7 @@ else:
     st.subheader("Loading")
     c.table(
         frame.select(
-            "source", "type", "tables", "load", "rows", "quarantined", "last success",
+            "source", "type", "tables", "load", "rows", "quarantined", "redacted", "last success",
             *(["load s"] if ctx.detailed else []), "last error",
         ),
         columns,

@@ -57,6 +57,8 @@ NEWEST_SCHEMA: dict[str, pl.DataType] = {
 }
 # Once a load has begun replacing its snapshot (before its deadline), it gets this long to finish.
 COMMIT_GRACE_SECONDS = 10.0
+# The start of the health warning for a snapshot that failed verification (pages look for it).
+SNAPSHOT_DISCARDED = "discarded its snapshot, which cannot be trusted"
 _LAZY_TABLES = frozenset({"requests"})  # big: measured with one lazy pass, kept lazy
 _log = logging.getLogger("pilotwatch.sources")
 _tracer = trace.get_tracer("pilotwatch")
@@ -422,7 +424,7 @@ def _fallback(
     try:
         found = snapshots.read(folder, spec.tables)
     except snapshots.BadSnapshot as exc:
-        note = f"discarded its snapshot, which cannot be trusted: {exc}"
+        note = f"{SNAPSHOT_DISCARDED}: {exc}"
         _log.warning("source %r %s", spec.name, note)
         state.warnings.append(note)
         return {}
