@@ -10,15 +10,21 @@ from every driver error we pass on.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, ClassVar
 
 import polars as pl
 import sqlalchemy as sa
-from pydantic import ConfigDict
+from pydantic import (
+    ModelWrapValidatorHandler,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, NoSuchTableError
 from sqlalchemy.pool import NullPool
@@ -27,29 +33,31 @@ from connectors import phi
 from connectors.base import (
     Connector,
     ConnectorSettings,
-    IssuePath,
     PatientIdentifierRefused,
     RawPart,
     RawRead,
     SourceConfigError,
     SourceUnavailable,
     check_per_table,
-    unknown_settings,
 )
 from connectors.canonical import REQUIRED, SCHEMAS, TABLES
-
-_TOP_KEYS = frozenset(
-    {"url", "statement_timeout", "connect_timeout", "table", "query", "params", "key", "per_table"}
+from connectors.sqlguard import (
+    CheckedQuery,
+    QueryRefused,
+    QueryUnparsable,
+    check_query,
+    dialect_for,
 )
+from connectors.sqlsession import read_only, socket_timeouts, write_access
+
 _TABLE_KEYS = frozenset({"table", "query", "params", "key"})
 _ROW = "__pw_row"
-_WRITES = re.compile(
-    r"\b(insert|update|delete|merge|upsert|truncate|drop|alter|create|grant|revoke|into|call"
-    r"|copy|pragma|attach|detach|vacuum|reindex|comment|rename|exec|execute)\b",
-    re.IGNORECASE,
-)
 _TIMEOUT = re.compile(r"interrupted|timeout|max_statement_time|max_execution_time", re.I)
+_SOCKET_TIMEOUT = re.compile(r"timed out|timeout expired", re.I)
 _URL_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.\-]*://[^:/@\s]*:)[^@\s]*(?=@)")
+# the dialect of the settings being validated, so that nested per-table queries see it
+_DIALECT: ContextVar[str | None] = ContextVar("pilotwatch_sql_dialect", default=None)
+_NO_DIALECT = "no-dialect"  # a valid URL whose backend sqlglot cannot parse for us
 
 
 def redact(text: str, secrets: Sequence[str | None] = ()) -> str:
@@ -61,142 +69,186 @@ def redact(text: str, secrets: Sequence[str | None] = ()) -> str:
     return text
 
 
-def _code_only(sql: str) -> str:
-    """`sql` with comments removed and string literals / quoted identifiers blanked."""
-    out: list[str] = []
-    i, n = 0, len(sql)
-    while i < n:
-        ch = sql[i]
-        if sql.startswith("--", i):
-            end = sql.find("\n", i)
-            i = n if end < 0 else end
-        elif sql.startswith("/*", i):
-            end = sql.find("*/", i + 2)
-            i = n if end < 0 else end + 2
-            out.append(" ")
-        elif ch in "'\"`":
-            j = i + 1
-            while j < n:
-                if sql[j] == ch:
-                    if j + 1 < n and sql[j + 1] == ch:  # doubled quote escapes itself
-                        j += 2
-                        continue
-                    break
-                j += 1
-            out.append(" x ")
-            i = j + 1
-        else:
-            out.append(ch)
-            i += 1
-    return "".join(out)
+def _dialect_of(url: Any) -> str | None:
+    """The sqlglot dialect of a settings URL; None when it cannot be known at config load."""
+    if not isinstance(url, str) or "${" in url:
+        return None  # unresolved here: the query is checked at load time instead
+    try:
+        backend = make_url(url).get_backend_name()
+    except (ArgumentError, ValueError):
+        return None
+    return dialect_for(backend) or _NO_DIALECT
 
 
-def query_problem(sql: str) -> str | None:
-    """Why `sql` is not a single read-only SELECT / WITH statement (None when it is)."""
-    code = _code_only(sql).strip()
-    while code.endswith(";"):
-        code = code[:-1].rstrip()
-    if not code:
-        return "the query is empty"
-    if ";" in code:
-        return "only one statement is allowed"
-    first = code.split(None, 1)[0].lower()
-    if first not in ("select", "with"):
-        return f"only SELECT or WITH queries are allowed, not {first.upper()}"
-    found = _WRITES.search(code)
-    if found:
-        return f"the query must only read; found {found.group(1).upper()}"
-    return None
+def _check_query_setting(value: str) -> str:
+    """A config-time check of `query` in the dialect of the settings' URL."""
+    dialect = _DIALECT.get()
+    if dialect == _NO_DIALECT:
+        raise ValueError(
+            "this database backend has no SQL dialect pilotwatch can check a query in; use `table`"
+        )
+    try:
+        check_query(value, dialect or "")
+    except QueryUnparsable:
+        if dialect is not None:
+            raise
+        # no URL to take the dialect from: a generic parse may fail on dialect syntax, so only
+        # its refusals count here; the query is checked in its own dialect at load time
+    return value
 
 
-def _positive(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+class SqlTableSettings(ConnectorSettings):
+    """What one canonical table is read from: a `table` or a read-only `query`."""
+
+    table: str | None = None
+    query: str | None = None
+    params: dict[str, Any] | None = None
+    key: str | None = None
+
+    @field_validator("table", "key")
+    @classmethod
+    def _name(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("expected a name")
+        return value
+
+    @field_validator("query")
+    @classmethod
+    def _query(cls, value: str | None) -> str | None:
+        return None if value is None else _check_query_setting(value)
+
+    @field_validator("params", mode="before")
+    @classmethod
+    def _params(cls, value: Any) -> Any:
+        if value is not None and not isinstance(value, dict):
+            raise ValueError("expected a mapping of bound parameters")
+        return value
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _shape(cls, data: Any, handler: ModelWrapValidatorHandler[SqlTableSettings]) -> Any:
+        return _with_shape_problems(data, handler, _table_shape(data))
 
 
-def _table_errors(prefix: str, settings: Mapping[str, Any]) -> list[str]:
-    errors: list[str] = []
-    has_table, has_query = "table" in settings, "query" in settings
+def _table_shape(data: Any) -> list[str]:
+    """Which of `table` / `query` / `params` go together, from the raw settings mapping."""
+    if not isinstance(data, Mapping):
+        return []
+    has_table, has_query = data.get("table") is not None, data.get("query") is not None
+    problems = []
     if has_table == has_query:
-        errors.append(f"{prefix}: give exactly one of `table` or `query`")
-    if has_table and (not isinstance(settings["table"], str) or not settings["table"].strip()):
-        errors.append(f"{prefix}.table: expected a table name")
-    if has_query:
-        if not isinstance(settings["query"], str):
-            errors.append(f"{prefix}.query: expected a SELECT statement")
-        else:
-            problem = query_problem(settings["query"])
-            if problem:
-                errors.append(f"{prefix}.query: {problem}")
-    if "params" in settings:
-        if not isinstance(settings["params"], dict):
-            errors.append(f"{prefix}.params: expected a mapping of bound parameters")
-        elif has_table:
-            errors.append(f"{prefix}.params: only applies to `query`")
-    if "key" in settings and (not isinstance(settings["key"], str) or not settings["key"]):
-        errors.append(f"{prefix}.key: expected a column name")
-    return errors
+        problems.append("give exactly one of `table` or `query`")
+    if data.get("params") is not None and has_table:
+        problems.append("`params` only applies to `query`")
+    return problems
 
 
-class _PermissiveSettings(ConnectorSettings):
-    model_config = ConfigDict(extra="allow", frozen=True)
+def _top_shape(data: Any) -> list[str]:
+    if not isinstance(data, Mapping):
+        return []
+    flat = [k for k in sorted(_TABLE_KEYS) if data.get(k) is not None]
+    if data.get("per_table") is None:
+        if not flat:
+            return ["give `table` or `query`, or `per_table: {table: {...}}`"]
+        return _table_shape(data)
+    if flat:
+        return ["use either top-level `table`/`query` or `per_table`, not both"]
+    return []
+
+
+def _with_shape_problems(data: Any, handler: Any, problems: list[str]) -> Any:
+    """Run the field validation and report `problems` beside its errors, never instead."""
+    shape = [
+        {"type": PydanticCustomError("settings_shape", problem), "loc": (), "input": data}
+        for problem in problems
+    ]
+    try:
+        result = handler(data)
+    except ValidationError as exc:
+        if not shape:
+            raise
+        line = [
+            {"type": e["type"], "loc": e["loc"], "input": e["input"]}
+            | ({"ctx": e["ctx"]} if "ctx" in e else {})
+            for e in exc.errors()
+        ]
+        raise ValidationError.from_exception_data(exc.title, [*line, *shape]) from None
+    if shape:
+        raise ValidationError.from_exception_data("SqlSettings", shape)
+    return result
+
+
+class SqlSettings(SqlTableSettings):
+    """Settings of a `sql` source (docs/connectors.md, "The SQL connector")."""
+
+    url: str
+    statement_timeout: float = 30.0
+    connect_timeout: float = 10.0
+    read_timeout: float | None = None  # default: statement_timeout + 30 s
+    per_table: dict[str, SqlTableSettings] | None = None
+
+    @field_validator("statement_timeout", "connect_timeout", "read_timeout", mode="before")
+    @classmethod
+    def _seconds(cls, value: Any) -> Any:
+        positive = isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+        if value is not None and not positive:
+            raise ValueError("expected a positive number of seconds")
+        return value
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _shape(cls, data: Any, handler: ModelWrapValidatorHandler[SqlSettings]) -> Any:  # type: ignore[override]
+        # the URL's dialect, for the queries validated inside (per-table ones included)
+        url = data.get("url") if isinstance(data, Mapping) else None
+        token = _DIALECT.set(_dialect_of(url))
+        try:
+            return _with_shape_problems(data, handler, _top_shape(data))
+        finally:
+            _DIALECT.reset(token)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("required, a SQLAlchemy URL such as ${PILOTWATCH_DB_URL}")
+        if "${" not in value:
+            try:
+                make_url(value)
+            except (ArgumentError, ValueError):
+                raise ValueError("not a valid SQLAlchemy URL (value not shown)") from None
+        return value
+
+    @field_validator("per_table", mode="before")
+    @classmethod
+    def _tables(cls, value: Any) -> Any:
+        if value is None:
+            return value
+        if not isinstance(value, dict) or not value:
+            raise ValueError("expected a mapping {canonical table: {table or query ...}}")
+        unknown = [t for t in value if t not in TABLES]
+        if unknown:
+            raise ValueError(f"unknown table(s) {unknown} (expected one of {list(TABLES)})")
+        return value
 
 
 class SqlConnector(Connector):
     """Reads canonical tables from a SQL database; see docs/connectors.md for every setting."""
 
     type_name: ClassVar[str] = "sql"
-    # TEMP (lead): permissive until SqlSettings replaces the hand-written settings_errors
-    settings_model: ClassVar[type[ConnectorSettings]] = _PermissiveSettings
+    settings_model: ClassVar[type[ConnectorSettings]] = SqlSettings
 
-    @classmethod
-    def settings_errors(cls, settings: dict[str, Any]) -> list[str]:
-        """Every problem with `settings`; keys starting with `_` are injected by the loader."""
-        errors = unknown_settings(settings, _TOP_KEYS)
-        if not isinstance(settings.get("url"), str) or not settings.get("url", "").strip():
-            errors.append("settings.url: required, a SQLAlchemy URL such as ${PILOTWATCH_DB_URL}")
-        for key in ("statement_timeout", "connect_timeout"):
-            if key in settings and not _positive(settings[key]):
-                errors.append(f"settings.{key}: expected a positive number of seconds")
-        per_table = settings.get("per_table")
-        if per_table is None:
-            if _TABLE_KEYS.intersection(settings):
-                errors += _table_errors("settings", settings)
-            else:
-                errors.append("settings: give `table` or `query`, or `per_table: {table: {...}}`")
-            return errors
-        if _TABLE_KEYS.intersection(settings):
-            errors.append("settings: use either top-level `table`/`query` or `per_table`, not both")
-        if not isinstance(per_table, dict) or not per_table:
-            return [*errors, "settings.per_table: expected a mapping {canonical table: {...}}"]
-        for table, sub in per_table.items():
-            prefix = f"settings.per_table.{table}"
-            if table not in TABLES:
-                errors.append(f"{prefix}: unknown table (expected one of {list(TABLES)})")
-            if not isinstance(sub, dict):
-                errors.append(f"{prefix}: expected a mapping with `table` or `query`")
-                continue
-            errors += [
-                f"{prefix}.{key}: unknown key (expected one of {sorted(_TABLE_KEYS)})"
-                for key in sub
-                if key not in _TABLE_KEYS
-            ]
-            errors += _table_errors(prefix, sub)
-        return errors
-
-    @classmethod
-    def settings_issues(cls, settings: Mapping[str, Any]) -> list[tuple[IssuePath, str]]:
-        """The hand-written checks of `settings_errors`, as (path, message) pairs."""
-        issues: list[tuple[IssuePath, str]] = []
-        for error in cls.settings_errors(dict(settings)):
-            where, _, message = error.partition(": ")
-            path = tuple(where.split(".")[1:])
-            issues.append((path, message))
-        return issues
+    def _sql_settings(self) -> SqlSettings:
+        settings = self.settings
+        assert isinstance(settings, SqlSettings)
+        return settings
 
     def read(self) -> RawRead:
         """Run every table's plan in one read-only, time-boxed session."""
         plans = self._plans()
         url = self._url()
+        for table, plan in plans.items():
+            if "query" in plan:  # refused before connecting, in the URL's own dialect
+                self._checked(table, plan, url.get_backend_name())
         secrets = [url.password if isinstance(url.password, str) else None]
         parts: list[RawPart] = []
         warnings: list[str] = []
@@ -207,15 +259,67 @@ class SqlConnector(Connector):
                     raw, location, origin, notes = self._fetch(conn, table, plan, secrets)
                     warnings += notes
                     parts.append(RawPart(table, raw.lazy(), origin, location))
+                note = self.writable_role_warning(conn)
+                if note:
+                    warnings.append(note)
         finally:
             engine.dispose()
         return RawRead(parts=parts, warnings=warnings)
 
+    def writable_role_warning(self, conn: Connection) -> str | None:
+        """A health warning when the connected role could write; None when it cannot."""
+        if conn.dialect.name not in ("postgresql", "mysql", "mariadb"):
+            return None  # SQLite: PRAGMA query_only is the defence; file modes are the OS's
+        try:
+            with conn.begin_nested():  # a failed check must not abort the read's transaction
+                found = write_access(conn)
+        except DBAPIError:
+            return None
+        if not found:
+            return None
+        return (
+            f"the database role can write ({found}); pilotwatch only reads, but a read-only "
+            "role is the last line of defence: see docs/connectors.md, 'Least-privilege role'"
+        )
+
+    def _prefix(self, table: str) -> str:
+        return f"settings.per_table.{table}" if "per_table" in self.spec.settings else "settings"
+
+    def _checked(self, table: str, plan: Mapping[str, Any], backend: str) -> CheckedQuery:
+        """The query of `plan` proven read-only in `backend`'s dialect, or SourceConfigError."""
+        where = self._prefix(table)
+        dialect = dialect_for(backend)
+        if dialect is None:
+            raise SourceConfigError(
+                self.spec.name,
+                f"{where}.query: the {backend!r} backend has no SQL dialect pilotwatch can "
+                "check a query in; use `table`",
+            )
+        try:
+            checked = check_query(str(plan["query"]), dialect)
+        except QueryRefused as refused:
+            raise SourceConfigError(self.spec.name, f"{where}.query: {refused}") from refused
+        given = set(plan.get("params") or {})
+        missing, unused = sorted(checked.params - given), sorted(given - checked.params)
+        if missing or unused:
+            raise SourceConfigError(
+                self.spec.name,
+                f"{where}.params: "
+                + "; ".join(
+                    ([f"no value for {', '.join(':' + m for m in missing)}"] if missing else [])
+                    + ([f"not used by the query: {unused}"] if unused else [])
+                ),
+            )
+        return checked
+
     def _plans(self) -> dict[str, dict[str, Any]]:
         """Canonical table -> {table|query, params, key}, checked against the source's tables."""
-        spec, settings = self.spec, self.spec.settings
-        if "per_table" in settings:
-            plans = dict(settings["per_table"])
+        spec, settings = self.spec, self._sql_settings()
+        if settings.per_table is not None:
+            plans = {
+                t: p.model_dump(exclude_none=True, include=set(_TABLE_KEYS))
+                for t, p in settings.per_table.items()
+            }
             check_per_table(spec, plans, "per_table", "nothing given for")
             return plans
         if len(spec.tables) != 1:
@@ -224,12 +328,12 @@ class SqlConnector(Connector):
                 f"top-level `table`/`query` feed one table but the source lists "
                 f"{list(spec.tables)}; use `per_table`",
             )
-        return {spec.tables[0]: {k: v for k, v in settings.items() if k in _TABLE_KEYS}}
+        return {spec.tables[0]: settings.model_dump(exclude_none=True, include=set(_TABLE_KEYS))}
 
     def _url(self) -> sa.URL:
         try:
             url = make_url(str(self.spec.settings["url"]))
-        except ArgumentError as exc:
+        except (ArgumentError, ValueError) as exc:
             raise SourceConfigError(
                 self.spec.name, "settings.url is not a valid SQLAlchemy URL (value not shown)"
             ) from exc
@@ -250,12 +354,16 @@ class SqlConnector(Connector):
             )
         return url
 
+    def _read_timeout(self) -> float:
+        settings = self._sql_settings()
+        return settings.read_timeout or settings.statement_timeout + 30
+
     def _engine(self, url: sa.URL) -> Engine:
-        timeout = self.spec.settings.get("connect_timeout", 10)
+        settings = self._sql_settings()
         backend = url.get_backend_name()
-        connect_args: dict[str, Any] = {}
-        if backend in ("postgresql", "mysql", "mariadb"):
-            connect_args["connect_timeout"] = max(1, int(timeout))
+        connect_args = socket_timeouts(
+            backend, url.get_driver_name(), settings.connect_timeout, self._read_timeout()
+        )
         try:
             return sa.create_engine(url, poolclass=NullPool, connect_args=connect_args)
         except (ArgumentError, NoSuchModuleError, ImportError) as exc:
@@ -266,24 +374,37 @@ class SqlConnector(Connector):
     @contextmanager
     def _session(self, engine: Engine, secrets: list[str | None]) -> Iterator[Connection]:
         """A read-only, time-boxed connection; driver errors become SourceUnavailable."""
-        seconds = float(self.spec.settings.get("statement_timeout", 30))
+        seconds = self._sql_settings().statement_timeout
         try:
             conn = engine.connect()
         except DBAPIError as exc:
             raise SourceUnavailable(
-                self.spec.name, f"cannot connect: {_cause(exc, secrets)}"
+                self.spec.name, f"cannot connect: {self._explain(exc, secrets)}"
             ) from exc
         try:
-            _read_only(conn, seconds)
+            read_only(conn, seconds)
             yield conn
         except DBAPIError as exc:
             raise SourceUnavailable(
-                self.spec.name, f"query failed: {_cause(exc, secrets)}"
+                self.spec.name, f"query failed: {self._explain(exc, secrets)}"
             ) from exc
         finally:
             with suppress(DBAPIError):
                 conn.rollback()
             conn.close()
+
+    def _explain(self, exc: DBAPIError, secrets: Sequence[str | None]) -> str:
+        """The driver's first line, plus which setting bounded it when it is a timeout."""
+        cause = _cause(exc, secrets)
+        settings = self._sql_settings()
+        if _SOCKET_TIMEOUT.search(cause):
+            cause += (
+                f" (settings.connect_timeout is {settings.connect_timeout:g}s, "
+                f"settings.read_timeout is {self._read_timeout():g}s)"
+            )
+        elif _TIMEOUT.search(cause):
+            cause += f" (settings.statement_timeout is {settings.statement_timeout:g}s)"
+        return cause
 
     def _fetch(
         self, conn: Connection, table: str, plan: Mapping[str, Any], secrets: list[str | None]
@@ -298,7 +419,9 @@ class SqlConnector(Connector):
             )
         if "query" in plan:
             origin = f"query for {table}"
-            statement: Any = sa.text(plan["query"])
+            # the server runs sqlglot's regeneration of the checked tree, never the raw text
+            checked = self._checked(table, plan, conn.dialect.name)
+            statement: Any = sa.text(checked.sql)
             params = dict(plan.get("params") or {})
         else:
             origin = f"table {plan['table']}"
@@ -308,10 +431,7 @@ class SqlConnector(Connector):
             result = conn.execute(statement, params)
         except sa.exc.StatementError as exc:
             if isinstance(exc, DBAPIError):
-                cause = _cause(exc, secrets)
-                if _TIMEOUT.search(cause):
-                    limit = self.spec.settings.get("statement_timeout", 30)
-                    cause += f" (settings.statement_timeout is {limit}s)"
+                cause = self._explain(exc, secrets)
                 raise SourceUnavailable(self.spec.name, f"{origin} failed: {cause}") from exc
             raise SourceConfigError(
                 self.spec.name, f"{origin}: {redact(str(exc.orig or exc), secrets)}"
@@ -362,26 +482,6 @@ class SqlConnector(Connector):
         selected = [sa.column(real).label(label) for label, real in columns.items()]
         query = sa.select(*selected).select_from(sa.table(bare, schema=schema or None))
         return query.order_by(sa.column(columns[key])) if key else query
-
-
-def _read_only(conn: Connection, seconds: float) -> None:
-    """Make the session read-only and time-boxed, in each database's own way."""
-    dialect = conn.dialect.name
-    if dialect == "postgresql":
-        conn.execute(sa.text("SET TRANSACTION READ ONLY"))
-        conn.execute(sa.text(f"SET LOCAL statement_timeout = {max(1, round(seconds * 1000))}"))
-    elif dialect in ("mysql", "mariadb"):
-        conn.execute(sa.text("SET SESSION TRANSACTION READ ONLY"))
-        if getattr(conn.dialect, "is_mariadb", False):
-            conn.execute(sa.text(f"SET SESSION max_statement_time = {float(seconds):.3f}"))
-        else:
-            conn.execute(sa.text(f"SET SESSION max_execution_time = {round(seconds * 1000)}"))
-        conn.commit()  # the next transaction starts read-only
-    elif dialect == "sqlite":
-        raw = conn.connection.driver_connection
-        deadline = time.monotonic() + seconds
-        raw.set_progress_handler(lambda: int(time.monotonic() > deadline), 1000)
-        conn.exec_driver_sql("PRAGMA query_only = ON")
 
 
 def _cause(exc: DBAPIError, secrets: Sequence[str | None]) -> str:
