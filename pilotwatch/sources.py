@@ -23,6 +23,7 @@ from connectors.base import (
     BAD,
     LOCATION,
     REASON,
+    REDACTED,
     ConnectorError,
     SourceHealth,
     SourceLoad,
@@ -33,11 +34,6 @@ from connectors.sql import redact
 from pilotwatch import snapshots
 from pilotwatch.config.durations import parse_duration
 from pilotwatch.config.models import Config, Source
-
-try:
-    from connectors.base import REDACTED
-except ImportError:  # the PHI screen's column name, until connectors.base declares it
-    REDACTED = "_redacted"
 
 # Above this many good rows a requests table is not snapshotted (it would cost as much disk and
 # time as the source itself); its fallback is then "no requests" rather than stale requests.

@@ -265,3 +265,19 @@ def test_an_unchanged_snapshot_is_not_written_again(root: Path, tmp_path: Path) 
     load_sources(sources, snapshots, now=NOW)
     assert target.stat().st_mtime_ns != 1_000_000_000
     assert pl.read_parquet(target)["severity"].to_list() == [4, 3]
+
+
+def test_redactions_are_counted_in_the_health(root: Path) -> None:
+    (root / "data" / "titled.csv").write_text(
+        "incident_id,initiative,severity,opened_at,title\n"
+        "i1,vt,2,2026-03-01T08:00:00Z,mail ana@example.org\n"  # 1 redaction
+        "i2,vt,3,2026-03-01T09:00:00Z,ICD-10 code J18.9 after deploy v2.4.1\n"  # none
+        "i3,vt,9,2026-03-01T10:00:00Z,SSN 123-45-6789\n"  # quarantined (severity 9), screened
+    )
+    data = load_sources(
+        config(root, file_source("ops", ["incidents"], {"path": "data/titled.csv"})), None
+    )
+    (health,) = data.health
+    assert (health.rows, health.quarantined, health.redacted) == (2, 1, 2)
+    titles = data.tables["incidents"].collect()["title"].to_list()
+    assert titles == ["mail [redacted]", "ICD-10 code J18.9 after deploy v2.4.1"]
