@@ -33,7 +33,7 @@ from connectors.canonical import SCHEMAS, SOURCE_COLUMN, TABLES, TIME_COLUMN, em
 from connectors.sql import redact
 from pilotwatch import snapshots
 from pilotwatch.config.durations import parse_duration
-from pilotwatch.config.models import Config, Source
+from pilotwatch.config.models import Config, PhiPattern, Source
 
 # Above this many good rows a requests table is not snapshotted (it would cost as much disk and
 # time as the source itself); its fallback is then "no requests" rather than stale requests.
@@ -85,9 +85,15 @@ class _Measured:
 
 
 def spec_from_source(
-    source: Source, root: str | Path, default_freshness: str | None = None
+    source: Source,
+    root: str | Path,
+    default_freshness: str | None = None,
+    phi_patterns: Iterable[PhiPattern] = (),
 ) -> SourceSpec:
-    """A SourceSpec for `source`; relative paths resolve against `root` (settings `_root`)."""
+    """A SourceSpec for `source`; relative paths resolve against `root` (settings `_root`).
+
+    `phi_patterns` are settings.yaml's extra free-text patterns, screened on top of the defaults.
+    """
     freshness = source.freshness or default_freshness
     return SourceSpec(
         name=source.name,
@@ -99,6 +105,7 @@ def spec_from_source(
         timezone=source.timezone,
         freshness_seconds=parse_duration(freshness) if freshness else None,
         initiatives=tuple(source.initiatives),
+        phi_patterns=tuple((p.name, p.regex) for p in phi_patterns),
     )
 
 
@@ -112,7 +119,12 @@ def load_sources(
     now = now or datetime.now(UTC)
     jobs = [
         _Job(
-            spec_from_source(source, config.root, config.settings.default_freshness),
+            spec_from_source(
+                source,
+                config.root,
+                config.settings.default_freshness,
+                config.settings.phi_patterns,
+            ),
             source.load_timeout or config.settings.default_load_timeout,
         )
         for source in config.sources
