@@ -420,3 +420,13 @@ def screen_frame(
         )
     total = pl.sum_horizontal(counts).cast(pl.UInt32) if counts else pl.lit(0, dtype=pl.UInt32)
     return frame.with_columns(*screened, total.alias(REDACTED))
+
+
+def redact_message(text: str, extra: Sequence[tuple[str, str]] = ()) -> str:
+    """A message (an error, a warning) with free-text PHI redacted, by the same patterns.
+
+    Driver errors can quote a row's value ("invalid input syntax for type integer: ..."), so
+    every message a source's health carries goes through this before it is stored or shown.
+    """
+    patterns = patterns_for("", "", extra)
+    return str(pl.select(redact(pl.lit(text, dtype=pl.String), patterns)).item())

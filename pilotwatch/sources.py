@@ -18,7 +18,7 @@ from pathlib import Path
 import polars as pl
 from opentelemetry import trace
 
-from connectors import registry
+from connectors import phi, registry
 from connectors.base import (
     BAD,
     LOCATION,
@@ -283,7 +283,7 @@ def load_one(
         state.newest = _latest(measured.newest.values())
         state.newest_by_initiative = dict(measured.by_initiative.iter_rows())
         state.last_success = now
-        state.warnings = list(load.warnings)
+        state.warnings = [phi.redact_message(w, spec.phi_patterns) for w in load.warnings]
         if snapshot_dir is not None:
             note = _write_snapshot(spec, snapshot_dir, measured, now, commit)
             if note:
@@ -297,7 +297,7 @@ def load_one(
 def _message(exc: BaseException) -> str:
     """The typed error's own message; anything else with its type name. Never a password."""
     text = str(exc) if isinstance(exc, ConnectorError) else f"{type(exc).__name__}: {exc}"
-    return redact(text)
+    return phi.redact_message(redact(text))
 
 
 def _canonical(frame: pl.LazyFrame, table: str) -> pl.LazyFrame:
