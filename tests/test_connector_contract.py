@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 import polars as pl
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.pool import NullPool
 
 from connectors import registry
 from connectors.base import SourceSpec
@@ -99,6 +100,36 @@ def _sql_rows(kind: str, table: str) -> list[dict[str, Any]]:
     return out
 
 
+READER = "pw_contract_reader"
+
+
+def _reader_url(url: str, kind: str, tables: list[str]) -> str:
+    """The URL of a role that may only SELECT `tables` (docs/connectors.md, least privilege).
+
+    Connecting as the servers' superuser would (rightly) add a "the role can write" warning.
+    """
+    if kind == "sqlite":
+        return url
+    engine = sa.create_engine(url, poolclass=NullPool)
+    with engine.begin() as conn:
+        if kind == "postgresql":
+            exists = conn.execute(
+                sa.text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": READER}
+            )
+            if exists.first() is None:
+                conn.execute(sa.text(f"CREATE ROLE {READER} LOGIN NOSUPERUSER"))
+            for table in tables:
+                conn.execute(sa.text(f"GRANT SELECT ON {table} TO {READER}"))
+        else:
+            conn.execute(sa.text(f"CREATE USER IF NOT EXISTS '{READER}'@'%'"))
+            conn.execute(sa.text(f"CREATE USER IF NOT EXISTS '{READER}'@'localhost'"))
+            for table in tables:
+                for host in ("%", "localhost"):
+                    conn.execute(sa.text(f"GRANT SELECT ON {table} TO '{READER}'@'{host}'"))
+    engine.dispose()
+    return sa.make_url(url).set(username=READER, password=None).render_as_string(False)
+
+
 class SqlContract(ConnectorContract):
     """Tables in one database, read by table name (or by a SELECT * query)."""
 
@@ -128,7 +159,8 @@ class SqlContract(ConnectorContract):
             per_table[table] = {**source, "key": "row_id"}
         cls.names = names
         root = tmp_path_factory.mktemp("contract")
-        return contract_spec("sql", {"url": db.url, "per_table": per_table, "_root": str(root)})
+        url = _reader_url(db.url, cls.kind, list(names.values()))
+        return contract_spec("sql", {"url": url, "per_table": per_table, "_root": str(root)})
 
     def location(self, table: str, row_id: int) -> str:
         where = f"query for {table}" if self.query else f"table {self.names[table]}"
