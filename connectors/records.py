@@ -147,6 +147,18 @@ def _as_text(value: Any) -> str | None:
     return json.dumps(value, ensure_ascii=False)  # an object or array, shown as JSON
 
 
+def _encodable(row: dict[str, str | None]) -> bool:
+    """Whether keys and values are real text (a `\\ud800` escape decodes to half a character)."""
+    try:
+        for key, value in row.items():
+            key.encode("utf-8")
+            if value is not None:
+                value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def ndjson_frame(text: str, origin: str) -> tuple[pl.LazyFrame | None, list[tuple[str, str]]]:
     """NDJSON text -> raw all-string LazyFrame with a line column (None when no object), plus
     malformed lines."""
@@ -163,6 +175,9 @@ def ndjson_frame(text: str, origin: str) -> tuple[pl.LazyFrame | None, list[tupl
                 bad.append((f"{origin}:{number}", "malformed line: not a JSON object"))
                 continue
             row = {key: _as_text(value) for key, value in record.items() if key != LINE}
+            if "\\u" in stripped and not _encodable(row):
+                bad.append((f"{origin}:{number}", "malformed line: \\u escape of no character"))
+                continue
         except json.JSONDecodeError as exc:
             bad.append((f"{origin}:{number}", f"malformed line: invalid JSON ({exc.msg})"))
             continue

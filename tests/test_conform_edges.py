@@ -370,3 +370,17 @@ def test_connector_errors_only(tmp_path: Path) -> None:
     (tmp_path / "r.csv").write_text('"a\n')  # a header that is not CSV
     with pytest.raises(ConnectorError, match="the header line is not well-formed CSV"):
         FileConnector(file_spec(tmp_path, "r.csv")).load()
+
+
+def test_ndjson_escape_of_half_a_character_is_one_quarantined_line(tmp_path: Path) -> None:
+    head = '{"timestamp":"2026-03-01T09:00:00Z","initiative":"vt","duration_ms":1,'
+    (tmp_path / "r.ndjson").write_text(
+        head + '"service":"\\ud9e4"}\n' + head + '"service":"\\u00e9\\ud83d\\ude00"}\n'
+    )
+    assert counts(file_spec(tmp_path, "r.ndjson")) == (
+        1,
+        1,
+        [("r.ndjson:1", "malformed line: \\u escape of no character")],
+    )
+    good = frame(file_spec(tmp_path, "r.ndjson")).filter(~pl.col(BAD))
+    assert good["service"].to_list() == ["é😀"]
