@@ -119,6 +119,8 @@ EXPECTED = {
     ("gates.yaml", "gates.prod[0].op", 11, "'>='"),
     ("waivers.yaml", "waivers[0].check", 3, "unknown gate check 'no-such-check'"),
     ("sources.yaml", "sources[0].settings.url", 6, "${PW_TEST_UNSET_URL} is not set"),
+    # connector settings are checked at config load (the unset URL is not reported twice)
+    ("sources.yaml", "sources[0].settings", 5, "give `table` or `query`"),
     ("sources.yaml", "sources[1].freshness", 10, "positive duration"),
     ("settings.yaml", "settings.small_cell_threshold", 2, "greater than or equal to 11"),
     ("settings.yaml", "settings.delivery_windw", 3, "unknown key"),

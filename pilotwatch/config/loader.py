@@ -240,6 +240,7 @@ def load_config(
 
     missing: list[str] = []
     where: list[tuple[str, tuple[Any, ...]]] = []
+    hidden = _secret_values(raw["sources"], env_values)
     raw["sources"] = substitute_env(raw["sources"], env_values, missing, ("sources",), where)
     for name, used_at in sorted(set(where), key=lambda w: (_format_path(w[1]), w[0])):
         collector.add(
@@ -311,6 +312,9 @@ def load_config(
         root=str(root.resolve().parent),
     )
     _cross_check(config, rels, indexes, collector, origins)
+    _check_connectors(
+        config, origins["sources"], rels["sources"], indexes, collector, where, hidden
+    )
     if collector.issues:
         raise ConfigError(collector.issues)
     return config
@@ -461,6 +465,86 @@ def _check_source(
                 f"unknown table {table!r} (expected one of {list(TABLES)})",
                 _nearest_line(indexes.get("sources", {}), path),
             )
+
+
+# env names whose values are redacted from connector messages even outside a URL
+_SECRET_NAME = re.compile(r"pass|secret|token|key|pwd|cred|auth", re.IGNORECASE)
+_ENV_NAME = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)")
+_ERROR_PREFIX = re.compile(r"^settings((?:\.[^\s.:]+)*):")
+
+
+def _secret_values(sources: Any, env: Mapping[str, str]) -> dict[int, list[str]]:
+    """Per raw source position: env values it uses that are URLs or look like secrets."""
+    out: dict[int, list[str]] = {}
+    for i, source in enumerate(sources if isinstance(sources, list) else []):
+        names = set(_ENV_NAME.findall(repr(source)))
+        out[i] = [
+            env[name]
+            for name in sorted(names)
+            if env.get(name) and ("://" in env[name] or _SECRET_NAME.search(name))
+        ]
+    return out
+
+
+def _check_connectors(
+    config: Config,
+    origins: list[tuple[int, str | None]],
+    rel: str,
+    indexes: dict[str, dict[tuple[Any, ...], int]],
+    collector: _Collector,
+    unset: list[tuple[str, tuple[Any, ...]]],
+    hidden: dict[int, list[str]],
+) -> None:
+    """Each enabled source's type and settings, checked by its connector as at load time."""
+    from connectors import registry
+    from connectors.sql import redact
+
+    index = indexes.get("sources", {})
+    found: dict[str, Any] = {}
+    for i, source in enumerate(config.sources):
+        if not source.enabled:
+            continue  # a disabled source may name a plugin this machine does not have
+        position = origins[i][0] if i < len(origins) else i
+        secrets = hidden.get(position, [])
+        base = ("sources", position)
+        if source.type not in found:
+            try:
+                found[source.type] = registry.get(source.type)
+            except registry.UnknownConnector as exc:
+                found[source.type] = str(exc)
+        connector = found[source.type]
+        if isinstance(connector, str):
+            path = (*base, "type")
+            collector.add(rel, _format_path(path), connector, _nearest_line(index, path))
+            continue
+        # an unset ${NAME} is already reported there; its empty value would only add noise
+        blank = [used[3:] for _, used in unset if used[:3] == (*base, "settings")]
+        settings = {**source.settings, "_root": config.root}
+        try:
+            issues = _connector_issues(connector, settings)
+        except Exception as exc:  # a plugin's own check must not crash the config load
+            issues = [((), f"the connector could not check its settings: {type(exc).__name__}", ())]
+        for where, message, text_path in issues:
+            if any(tuple(text_path[: len(b)]) == b for b in blank):
+                continue
+            full = (*base, "settings", *where)
+            line = _nearest_line(index, (*base, "settings", *text_path))
+            collector.add(rel, _format_path(full), redact(message, secrets), line)
+
+
+def _connector_issues(
+    connector: Any, settings: dict[str, Any]
+) -> list[tuple[tuple[Any, ...], str, tuple[Any, ...]]]:
+    """(path under settings, message, path the message is about) from the connector's check."""
+    if hasattr(connector, "settings_issues"):
+        return [(tuple(p), str(m), tuple(p)) for p, m in connector.settings_issues(settings)]
+    out = []
+    for error in connector.settings_errors(settings):
+        # "settings.url: required ...": kept whole at `settings`; its prefix gives the line
+        match = _ERROR_PREFIX.match(error)
+        about = tuple(match.group(1).split(".")[1:]) if match else ()
+        out.append(((), str(error), about))
+    return out
 
 
 def _duplicates(

@@ -218,7 +218,11 @@ def _unbuildable(node: yaml.Node, path: Path_) -> tuple[Path_, int | None]:
 
 
 def _compose(text: str, out: YamlFile) -> tuple[_StrictLoader, list[yaml.Node]] | None:
-    loader = _StrictLoader(text)
+    try:
+        loader = _StrictLoader(text)  # the reader refuses control characters right here
+    except yaml.YAMLError as exc:
+        out.problems.append(_yaml_problem(exc, text))
+        return None
     nodes: list[yaml.Node] = []
     try:
         while loader.check_node():
