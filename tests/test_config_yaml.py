@@ -500,3 +500,18 @@ def test_every_kind_of_problem_is_reported_together(tmp_path: Path) -> None:
         ("sources.yaml", "sources[0].settings.url", 6),
         ("gates.yaml", "", 1),
     }
+
+
+def test_a_password_in_a_key_never_reaches_any_message(tmp_path: Path) -> None:
+    # the key is also an unknown connector setting: that error's key path must not show it either
+    sources = SQL_SOURCE.format(url="${DB_URL}") + "      'postgresql://u:Hunter2secret@h': 1\n"
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, {"sources.yaml": sources}), env={"DB_URL": "sqlite://"})
+    found = caught.value.issues
+    assert [(i.line, i.path) for i in found] == [
+        (8, "sources[0].settings.postgresql://u:***@h"),
+        (8, "sources[0].settings.postgresql://u:***@h"),
+    ]
+    assert found[0].message.startswith("a literal password in a URL")
+    assert found[1].message.startswith("unknown key")
+    assert "Hunter2secret" not in str(caught.value)

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from metrics.readiness import METRIC_PATHS
 from pilotwatch.config.models import STAGES, Config, Settings, Source
 from pilotwatch.config.openslo import is_openslo, openslo_to_slo
+from pilotwatch.config.secret_urls import mask_passwords
 from pilotwatch.config.strict_yaml import document_key, read_yaml
 
 FILES: dict[str, str] = {
@@ -111,7 +112,8 @@ class _Collector:
         self.issues: list[ConfigIssue] = []
 
     def add(self, file: str, path: str, message: str, line: int | None = None) -> None:
-        self.issues.append(ConfigIssue(file, path, message, line))
+        # a URL password must never be printed, even inside a key path or an echoed value
+        self.issues.append(ConfigIssue(file, mask_passwords(path), mask_passwords(message), line))
 
     def from_validation(
         self,

@@ -11,6 +11,11 @@ _TOKEN = re.compile("\x00(\\d+)\x00")
 # then an `@` further on) is not read as a password
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s?#]*:(?P<password>[^@\s/]*)@")
 
+_PASSWORD_PART = re.compile(
+    r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s?#]*:)(?P<password>[^@\s/]+)(?=@)"
+)
+_WHOLE_REF = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}")
+
 MESSAGE = (
     "a literal password in a URL: secrets never go in the YAML; put the password in an "
     "environment variable and reference it, e.g. `url: postgresql://user:${DB_PASSWORD}@db/x` "
@@ -57,3 +62,16 @@ def password_problem(text: str) -> str | None:
             if kind:
                 return DEFAULT_MESSAGE if "default" in (where, kind) else MESSAGE
     return None
+
+
+def mask_passwords(text: str) -> str:
+    """`text` with every URL password replaced by `***`, whatever it is (a last safety net)."""
+    if "://" not in text:
+        return text
+
+    def mask(match: re.Match[str]) -> str:
+        # a reference such as `${DB_PASSWORD}` (the advice in MESSAGE) is not a secret
+        keep = _WHOLE_REF.fullmatch(match.group("password"))
+        return match.group(0) if keep else match.group("head") + "***"
+
+    return _PASSWORD_PART.sub(mask, text)

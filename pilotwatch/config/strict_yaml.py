@@ -176,6 +176,8 @@ def _walk(
         for key, value in node.value:
             part = _key_part(key)
             sub = (*path, part)
+            if first and key.tag == _STR and password_problem(key.value):
+                problems.append(YamlProblem(sub, password_problem(key.value) or "", _line(key)))
             if first and key.tag != _MERGE:  # `<<: *base` then overriding a key is allowed
                 identity = (key.tag, part)
                 if identity in keys:
