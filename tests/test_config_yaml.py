@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pilotwatch.config import ConfigError, load_config
 from pilotwatch.config.loader import ConfigIssue
@@ -515,3 +517,56 @@ def test_a_password_in_a_key_never_reaches_any_message(tmp_path: Path) -> None:
     assert found[0].message.startswith("a literal password in a URL")
     assert found[1].message.startswith("unknown key")
     assert "Hunter2secret" not in str(caught.value)
+
+
+# --- any mutation of a valid file: a config or a ConfigError, never another exception -------
+
+_PIECES = [
+    b"&a ",
+    b"*a",
+    b"\n---\n",
+    b": ",
+    b"- ",
+    b"{",
+    b"[",
+    b"<<: *a\n",
+    b"\x00",
+    b"\xe9",
+    b"\t",
+    b"!!python/object:os.system ",
+    b"${X}",
+    b"://u:p@h",
+    b"stage: x\n",
+    b"\n",
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    edits=st.lists(
+        st.tuples(
+            st.floats(0, 1, exclude_max=True),
+            st.one_of(st.sampled_from(_PIECES), st.binary(max_size=3)),
+            st.integers(0, 6),
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_mutated_yaml_never_escapes_as_another_exception(
+    tmp_path_factory: pytest.TempPathFactory, edits: list[tuple[float, bytes, int]]
+) -> None:
+    directory = tmp_path_factory.mktemp("mutated")
+    originals = {"initiatives.yaml": INITIATIVE, "sources.yaml": SQL_SOURCE.format(url="${DB_URL}")}
+    for name, text in originals.items():
+        data = bytearray(text.encode())
+        for where, piece, cut in edits:  # at a relative position: delete `cut` bytes, insert piece
+            at = int(where * len(data))
+            data[at : at + cut] = piece
+        (directory / name).write_bytes(bytes(data))
+    try:
+        load_config(directory, env={"DB_URL": "sqlite://"})
+    except ConfigError as exc:
+        assert exc.issues
+        for issue in exc.issues:  # every message is located in one of the two files
+            assert issue.message and Path(issue.file).name in originals, str(issue)
