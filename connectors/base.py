@@ -18,9 +18,12 @@ LOCATION = "_loc"  # where the row came from: "path/file.csv:17", "table t key i
 # Optional, Boolean: true exactly when REASON is not null. The built-in connectors emit it so that
 # counting and filtering good rows never builds reason text (the loader derives it when absent).
 BAD = "_bad"
-# UInt32, added by phi.screen_frame: how many PHI matches were replaced by `[redacted]` in the row
-# (free-text columns, and the reason and location of a bad row); summed into SourceHealth.redacted.
+# UInt32, added by phi.screen_frame: how many PHI matches were replaced by `[redacted]` in the
+# row's free-text columns; summed into SourceHealth.redacted.
 REDACTED = "_redacted"
+# UInt32: the same for a quarantined row's reason and location (the loader sums it in its bad-row
+# pass only, so a big table's good rows never have their locations formatted just to be counted).
+REDACTED_BAD = "_redacted_bad"
 
 
 class ConnectorError(Exception):

@@ -25,7 +25,15 @@ from typing import NamedTuple
 
 import polars as pl
 
-from connectors.base import BAD, LOCATION, REASON, REDACTED, PatientIdentifierRefused, SourceSpec
+from connectors.base import (
+    BAD,
+    LOCATION,
+    REASON,
+    REDACTED,
+    REDACTED_BAD,
+    PatientIdentifierRefused,
+    SourceSpec,
+)
 
 # Always a patient identifier when the token appears anywhere in the name.
 _ALWAYS_TOKENS = frozenset(
@@ -386,15 +394,19 @@ def patterns_for(
 def screen_frame(
     frame: pl.LazyFrame, table: str, extra: Sequence[tuple[str, str]] = ()
 ) -> pl.LazyFrame:
-    """Redact PHI in `table`'s free-text columns and in bad rows' `_reason`/`_loc`; add `_redacted`.
+    """Redact PHI in `table`'s free-text columns and in bad rows' `_reason`/`_loc`.
 
-    The defaults always apply (they cannot be switched off); `extra` adds configured patterns.
-    Lazy and vectorised: reasons and locations are only screened where `_bad` is true, so the
-    good rows of a big requests table cost one null check each.
+    Adds two UInt32 counts per row: `_redacted` (free-text columns) and `_redacted_bad` (the
+    reason and location of a quarantined row). They are separate so that counting a big table's
+    redactions never formats its good rows' locations: the loader sums `_redacted_bad` only in
+    its bad-row pass. The defaults always apply (they cannot be switched off); `extra` adds
+    configured patterns. Lazy and vectorised: reasons and locations are only screened where
+    `_bad` is true.
     """
     names = frame.collect_schema().names()
     bad = pl.col(BAD) if BAD in names else pl.col(REASON).is_not_null()
     counts: list[pl.Expr] = []
+    bad_counts: list[pl.Expr] = []
     screened: list[pl.Expr] = []
     for column in FREE_TEXT.get(table, ()):
         if column not in names:
@@ -410,7 +422,7 @@ def screen_frame(
         # null on good rows, so the regex pass skips them: only bad rows carry quoted values
         masked = pl.when(bad).then(pl.col(column).cast(pl.String))
         found = count(masked, everything)
-        counts.append(found)
+        bad_counts.append(found)
         # Polars skips a `then` branch whose condition holds nowhere: clean chunks cost no replace
         screened.append(
             pl.when(found > 0)
@@ -418,8 +430,13 @@ def screen_frame(
             .otherwise(pl.col(column))
             .alias(column)
         )
-    total = pl.sum_horizontal(counts).cast(pl.UInt32) if counts else pl.lit(0, dtype=pl.UInt32)
-    return frame.with_columns(*screened, total.alias(REDACTED))
+    return frame.with_columns(
+        *screened, _total(counts).alias(REDACTED), _total(bad_counts).alias(REDACTED_BAD)
+    )
+
+
+def _total(counts: list[pl.Expr]) -> pl.Expr:
+    return pl.sum_horizontal(counts).cast(pl.UInt32) if counts else pl.lit(0, dtype=pl.UInt32)
 
 
 def redact_message(text: str, extra: Sequence[tuple[str, str]] = ()) -> str:

@@ -24,6 +24,7 @@ from connectors.base import (
     LOCATION,
     REASON,
     REDACTED,
+    REDACTED_BAD,
     ConnectorError,
     SourceHealth,
     SourceLoad,
@@ -323,8 +324,11 @@ def _measure(spec: SourceSpec, load: SourceLoad) -> _Measured:
         is_bad = pl.col(BAD)
         bad_plan = frame.filter(is_bad).select(LOCATION, REASON).head(QUARANTINE_KEEP)
         keyed = "initiative" in SCHEMAS[table]
-        screened = REDACTED in frame.collect_schema().names()
-        redactions = pl.col(REDACTED).cast(pl.UInt64).sum() if screened else pl.lit(0, pl.UInt64)
+        names = frame.collect_schema().names()
+        redactions = _sum_of(REDACTED, names)
+        # a quarantined row's reason and location: counted over bad rows only (never formatted
+        # for the good rows of a big table)
+        bad_redactions = _sum_of(REDACTED_BAD, names)
         if table in _LAZY_TABLES:
             # one pass: counts, and the newest good row per initiative (for freshness later)
             stats_plan = frame.group_by("initiative").agg(
@@ -337,7 +341,12 @@ def _measure(spec: SourceSpec, load: SourceLoad) -> _Measured:
             total, n_bad = int(stats["n"].sum()), int(stats["bad"].sum())
             redacted += int(stats["redacted"].sum())
             # reasons and locations are text: build them only when there is a bad row
-            bad = bad_plan.collect(engine="streaming") if n_bad else _no_bad_rows()
+            if n_bad:
+                in_bad = frame.filter(is_bad).select(bad_redactions.alias("redacted"))
+                bad, bad_count = pl.collect_all([bad_plan, in_bad], engine="streaming")
+                redacted += int(bad_count["redacted"].sum() or 0)
+            else:
+                bad = _no_bad_rows()
             top = stats["newest"].max()
             frames[table] = _canonical(frame.filter(~is_bad), table)
             good_newest = stats.filter(pl.col("initiative").is_not_null())
@@ -346,7 +355,7 @@ def _measure(spec: SourceSpec, load: SourceLoad) -> _Measured:
             good = data.filter(~is_bad)
             bad = data.filter(is_bad).select(LOCATION, REASON).head(QUARANTINE_KEEP)
             total, n_bad = data.height, data.height - good.height
-            redacted += int(data.select(redactions).item() or 0)
+            redacted += int(data.select(redactions + bad_redactions).item() or 0)
             top = good[time_column].max()
             collected[table] = _canonical(good.lazy(), table).collect()
             frames[table] = collected[table].lazy()
@@ -382,6 +391,11 @@ def _measure(spec: SourceSpec, load: SourceLoad) -> _Measured:
     return _Measured(
         frames, rows, quarantined, redacted, newest, quarantine, collected, by_initiative
     )
+
+
+def _sum_of(column: str, names: list[str]) -> pl.Expr:
+    """The UInt64 sum of a count column (0 when a plugin's frame has no such column)."""
+    return pl.col(column).cast(pl.UInt64).sum() if column in names else pl.lit(0, pl.UInt64)
 
 
 def _no_bad_rows() -> pl.DataFrame:

@@ -13,7 +13,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from connectors import phi
-from connectors.base import BAD, LOCATION, REASON, REDACTED
+from connectors.base import BAD, LOCATION, REASON, REDACTED, REDACTED_BAD
 from pilotwatch.config import ConfigError, load_config
 
 # --- column names -----------------------------------------------------------------------------
@@ -190,7 +190,8 @@ def test_screen_frame_redacts_free_text_and_bad_rows_reason_and_location() -> No
             REASON: [None, None, f"severity: not an integer '{R}'"],
             LOCATION: ["inc.csv:2 123-45-6789", "inc.csv:3", f"inc.csv:4 call {R}"],
             BAD: [False, False, True],
-            REDACTED: pl.Series([1, 0, 2], dtype=pl.UInt32),
+            REDACTED: pl.Series([1, 0, 0], dtype=pl.UInt32),
+            REDACTED_BAD: pl.Series([0, 0, 2], dtype=pl.UInt32),
         }
     )
     assert_frame_equal(out.collect(), expected)
@@ -205,7 +206,8 @@ def test_screen_frame_is_one_lazy_plan_without_python() -> None:
 def test_a_frame_without_the_bad_flag_derives_it_from_the_reason() -> None:
     out = phi.screen_frame(_incidents().drop(BAD), "incidents").collect()
     assert out[LOCATION].to_list()[0] == "inc.csv:2 123-45-6789"
-    assert out[REDACTED].to_list() == [1, 0, 2]
+    assert out[REDACTED].to_list() == [1, 0, 0]
+    assert out[REDACTED_BAD].to_list() == [0, 0, 2]
 
 
 def test_requests_have_no_free_text_but_bad_rows_are_screened() -> None:
@@ -220,7 +222,8 @@ def test_requests_have_no_free_text_but_bad_rows_are_screened() -> None:
     out = phi.screen_frame(frame, "requests").collect()
     assert out["service"].to_list() == ["a@b.org-svc", "api"]
     assert out[REASON].to_list() == [None, f"duration_ms: not a number '{R}'"]
-    assert out[REDACTED].to_list() == [0, 1]
+    assert out[REDACTED].to_list() == [0, 0]
+    assert out[REDACTED_BAD].to_list() == [0, 1]
 
 
 def test_evidence_owner_keeps_a_staff_email_but_not_other_phi() -> None:

@@ -281,3 +281,24 @@ def test_redactions_are_counted_in_the_health(root: Path) -> None:
     assert (health.rows, health.quarantined, health.redacted) == (2, 1, 2)
     titles = data.tables["incidents"].collect()["title"].to_list()
     assert titles == ["mail [redacted]", "ICD-10 code J18.9 after deploy v2.4.1"]
+
+
+def test_redactions_in_quarantined_requests_are_counted(root: Path) -> None:
+    # requests have no free-text column: only a bad row's quoted value can carry PHI
+    (root / "data" / "req.csv").write_text(
+        "timestamp,initiative,service,duration_ms,status_code\n"
+        "2026-03-01T08:00:00Z,vt,api,12.5,200\n"
+        "2026-03-01T08:01:00Z,vt,api,call 555-123-4567,200\n"  # quarantined, 1 redaction
+        "2026-03-01T08:02:00Z,vt,api,ann@example.org,200\n"  # quarantined, 1 redaction
+        "2026-03-01T08:03:00Z,vt,api,-1,200\n"  # quarantined, nothing to redact
+    )
+    data = load_sources(
+        config(root, file_source("web", ["requests"], {"path": "data/req.csv"})), None
+    )
+    (health,) = data.health
+    assert (health.rows, health.quarantined, health.redacted) == (1, 3, 2)
+    assert sorted(data.quarantine["reason"].to_list()) == [
+        "duration_ms: must be >= 0, got -1.0",
+        "duration_ms: not a number '[redacted]'",
+        "duration_ms: not a number 'call [redacted]'",
+    ]
