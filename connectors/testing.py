@@ -198,6 +198,17 @@ def records(table: str) -> list[dict[str, Any]]:
     return [dict(zip(COLUMNS[table], row, strict=True)) for row in ROWS[table]]
 
 
+def as_text(value: Any) -> str:
+    """A dataset value as a text format (CSV, a JSON string) writes it: "" for null."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
 def contract_spec(
     type_name: str, settings: dict[str, Any], tables: tuple[str, ...] = TABLES
 ) -> SourceSpec:

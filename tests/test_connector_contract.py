@@ -20,24 +20,14 @@ from sqlalchemy.pool import NullPool
 from connectors import registry
 from connectors.base import SourceSpec
 from connectors.canonical import TABLES
-from connectors.testing import COLUMNS, ROWS, ConnectorContract, contract_spec, records
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return str(value)
+from connectors.testing import COLUMNS, ROWS, ConnectorContract, as_text, contract_spec, records
 
 
 class TestCsv(ConnectorContract):
     def write(self, root: Path) -> SourceSpec:
         for table in TABLES:
             lines = [",".join(COLUMNS[table])]
-            lines += [",".join(_text(v) for v in row) for row in ROWS[table]]
+            lines += [",".join(as_text(v) for v in row) for row in ROWS[table]]
             (root / f"{table}.csv").write_text("\n".join(lines) + "\n")
         return contract_spec("file", {"paths": {t: f"{t}.csv" for t in TABLES}, "_root": str(root)})
 

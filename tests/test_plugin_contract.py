@@ -9,24 +9,13 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Iterator
-from datetime import datetime
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import pytest
 from test_registry import PLUGIN, install
 
 from connectors.base import SourceSpec
-from connectors.testing import ConnectorContract, contract_spec, records
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return str(value)
+from connectors.testing import ConnectorContract, as_text, contract_spec, records
 
 
 class TestEchoPluginContract(ConnectorContract):
@@ -41,7 +30,7 @@ class TestEchoPluginContract(ConnectorContract):
             patch.syspath_prepend(str(root))
             importlib.invalidate_caches()
             rows = [
-                {k: _text(v) for k, v in row.items() if k != "row_id"}
+                {k: as_text(v) for k, v in row.items() if k != "row_id"}
                 for row in records("incidents")
             ]
             yield contract_spec("echo", {"rows": rows}, tables=cls.tables)
