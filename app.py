@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages.common import PAGES, banners, build_context
+from ui.common import PAGES, banners, build_context
 
 st.set_page_config(page_title="pilotwatch", page_icon="🩺", layout="wide")
 

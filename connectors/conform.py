@@ -1,7 +1,7 @@
 """Shared conformance: raw source columns in, canonical columns plus `_reason` / `_loc` out.
 
 Every connector hands its raw LazyFrame to `conform`. Parsing, time zones, defaults, derived
-columns and the value rules of connectors/canonical.py live here, once, so every connector
+columns and the value rules of core/canonical.py live here, once, so every connector
 quarantines the same rows for the same reasons. Nothing here collects: the result is a plan.
 """
 
@@ -16,7 +16,7 @@ import polars as pl
 
 from connectors import phi
 from connectors.base import BAD, LOCATION, REASON, SourceConfigError, SourceSpec
-from connectors.canonical import ALLOWED_VALUES, DEFAULTS, REQUIRED, SCHEMAS, UTC_US
+from core.canonical import ALLOWED_VALUES, DEFAULTS, REQUIRED, SCHEMAS, UTC_US
 
 _ISO = (
     r"^(?<date>\d{4}-\d{2}-\d{2})"

@@ -40,7 +40,6 @@ from connectors.base import (
     SourceUnavailable,
     check_per_table,
 )
-from connectors.canonical import REQUIRED, SCHEMAS, TABLES
 from connectors.sqlguard import (
     CheckedQuery,
     QueryRefused,
@@ -49,6 +48,7 @@ from connectors.sqlguard import (
     dialect_for,
 )
 from connectors.sqlsession import read_only, socket_timeouts, write_access
+from core.canonical import REQUIRED, SCHEMAS, TABLES
 
 _TABLE_KEYS = frozenset({"table", "query", "params", "key"})
 _ROW = "__pw_row"

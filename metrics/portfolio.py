@@ -9,7 +9,9 @@ from datetime import datetime, timedelta
 import polars as pl
 from opentelemetry import trace
 
-from connectors.canonical import SOURCE_COLUMN, TIME_COLUMN, empty
+from core.canonical import SOURCE_COLUMN, TIME_COLUMN, empty
+from core.durations import parse_duration
+from core.models import Config
 from metrics import buckets as bk
 from metrics.compliance import compliance_summary, control_status
 from metrics.delivery import delivery_table, link_incidents
@@ -25,8 +27,6 @@ from metrics.outcomes import outcome_summary, outcome_table
 from metrics.readiness import evaluate_checks, gate_checks, metric_values, verdicts
 from metrics.slo import earliest_start, slo_summary, slo_table
 from metrics.timewin import as_of_instant, lit_ts
-from pilotwatch.config.durations import parse_duration
-from pilotwatch.config.models import Config
 
 tracer = trace.get_tracer("pilotwatch.metrics")
 

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 import polars as pl
 
-from pilotwatch.config.models import GateCheck, Initiative, Waiver
+from core.models import GateCheck, Initiative, Waiver
 
 CONDITIONAL_SCORE = 70.0
 

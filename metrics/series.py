@@ -14,12 +14,12 @@ from typing import Any
 
 import polars as pl
 
+from core.models import STAGES, Initiative, Slo
 from metrics import outcomes
 from metrics.delivery import production_deployments
 from metrics.outcomes import kpi_definitions
 from metrics.slo import window_start
 from metrics.timewin import UTC_US, lit_ts
-from pilotwatch.config.models import STAGES, Initiative, Slo
 
 UNIT_SCHEMA = {"at": UTC_US, "good": pl.Int64(), "total": pl.Int64()}
 VERDICTS = ("go", "conditional", "no_go")

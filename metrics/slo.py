@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
+from core.models import Slo
 from metrics.timewin import BURN_WINDOWS, UTC_US, lit_ts, month_start
-from pilotwatch.config.models import Slo
 
 # (severity, long window, short window, burn-rate factor): Google SRE workbook, 28-day tuning.
 ALERT_PAIRS: tuple[tuple[str, str, str, float], ...] = (

@@ -6,7 +6,7 @@ import polars as pl
 import streamlit as st
 
 from metrics import series
-from pages import common as c
+from ui import common as c
 
 MATRIX_LEGEND = {
     "ok": "evidence passes",

@@ -8,7 +8,7 @@ import polars as pl
 import streamlit as st
 
 from metrics import series
-from pages import common as c
+from ui import common as c
 
 ctx = c.context(__file__)
 c.header(ctx, "Data sources", "Where every number comes from, and how fresh it is")

@@ -7,7 +7,7 @@ import polars as pl
 import streamlit as st
 
 from metrics import series
-from pages import common as c
+from ui import common as c
 
 ctx = c.context(__file__)
 c.header(ctx, "Portfolio", "Which pilots are ready for their next stage, and why")

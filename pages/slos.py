@@ -8,7 +8,7 @@ import streamlit as st
 
 from metrics import series
 from metrics.slo import ALERT_PAIRS, AT_RISK_BUDGET, window_start
-from pages import common as c
+from ui import common as c
 
 STATUS_RANK = {"breached": 0, "at_risk": 1, "no_data": 2, "healthy": 3}
 SORTS = {

@@ -9,10 +9,10 @@ import polars as pl
 import streamlit as st
 
 from metrics import compare, series
-from pages import common as c
 from pilotwatch.render import SUMMARY_HEADER, render_html, summary_rows
 from pilotwatch.render import VERDICT_LABEL as REPORT_VERDICT
 from pilotwatch.report import dumps
+from ui import common as c
 
 COMPARE_DAYS = 28  # the default "last review": four weeks before the as-of
 # the status words of each "what changed" list (before/after/status columns)

@@ -30,11 +30,11 @@ from connectors.base import (
     SourceLoad,
     SourceSpec,
 )
-from connectors.canonical import SCHEMAS, SOURCE_COLUMN, TABLES, TIME_COLUMN, empty
 from connectors.sql import redact
+from core.canonical import SCHEMAS, SOURCE_COLUMN, TABLES, TIME_COLUMN, empty
+from core.durations import parse_duration
+from core.models import Config, PhiPattern, Source
 from pilotwatch import snapshots
-from pilotwatch.config.durations import parse_duration
-from pilotwatch.config.models import Config, PhiPattern, Source
 
 # Above this many good rows a requests table is not snapshotted (it would cost as much disk and
 # time as the source itself); its fallback is then "no requests" rather than stale requests.

@@ -22,10 +22,10 @@ from app_helpers import (
     texts,
 )
 
-from pages import common as c
 from pilotwatch import engine
 from pilotwatch.render import SUMMARY_HEADER, summary_rows
 from pilotwatch.report import build_report, dumps
+from ui import common as c
 
 EARLIER = datetime(2026, 11, 9, 12, 0, tzinfo=UTC)
 UNLINKED_COLUMNS = ["incident_id", "initiative", "severity", "title", "opened_at"]

@@ -22,11 +22,11 @@ from app_helpers import (
     texts,
 )
 
-from pages import common as c
+from core.models import Source
 from pilotwatch import engine
 from pilotwatch.config import load_config
-from pilotwatch.config.models import Source
 from pilotwatch.report import build_report
+from ui import common as c
 
 PAGES = (
     "portfolio",

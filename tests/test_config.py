@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from core.models import STAGES
 from pilotwatch.config import Config, ConfigError, load_config
 from pilotwatch.config.loader import ConfigIssue
-from pilotwatch.config.models import STAGES
 
 CONFIG = Path(__file__).resolve().parents[1] / "config"
 

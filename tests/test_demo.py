@@ -11,12 +11,12 @@ from typing import Any
 import polars as pl
 import pytest
 
-import pilotwatch.demo_requests as demo_requests
-from connectors.canonical import SCHEMAS
+import pilotwatch.demo.requests as demo_requests
+from core.canonical import SCHEMAS
 from metrics.portfolio import Portfolio, compute_portfolio
 from pilotwatch.config import load_config
 from pilotwatch.demo import DemoSummary, request_rows, write_demo
-from pilotwatch.demo_records import ISO_Z, read_incidents
+from pilotwatch.demo.records import ISO_Z, read_incidents
 from pilotwatch.report import build_report
 
 ROOT = Path(__file__).resolve().parents[1]

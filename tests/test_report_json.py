@@ -28,7 +28,7 @@ from metrics_helpers import (
     waiver,
 )
 
-from pilotwatch.config.models import Kpi, Source
+from core.models import Kpi, Source
 from pilotwatch.report import SCHEMA_PATH, dumps
 
 SPEC_KEYS = {

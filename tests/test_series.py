@@ -22,8 +22,8 @@ from metrics_helpers import (
     slo_entry,
 )
 
+from core.models import Initiative, Kpi, Milestone, Timeslice
 from metrics import series
-from pilotwatch.config.models import Initiative, Kpi, Milestone, Timeslice
 
 # T = 2025-03-15 12:00 UTC (a whole hour, so hourly periods end exactly at T).
 

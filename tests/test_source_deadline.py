@@ -25,7 +25,7 @@ import pytest
 from pydantic import ValidationError
 
 import pilotwatch.sources as sources_module
-from pilotwatch.config.models import Config, Settings, Source
+from core.models import Config, Settings, Source
 from pilotwatch.sources import load_sources
 
 PLUGIN = '''

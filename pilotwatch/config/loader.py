@@ -11,8 +11,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from core.models import STAGES, Config, Settings, Source
 from metrics.readiness import METRIC_PATHS
-from pilotwatch.config.models import STAGES, Config, Settings, Source
 from pilotwatch.config.openslo import is_openslo, openslo_to_slo
 from pilotwatch.config.secret_urls import mask_passwords
 from pilotwatch.config.strict_yaml import document_key, read_yaml
@@ -456,7 +456,7 @@ def _check_source(
     indexes: dict[str, dict[tuple[Any, ...], int]],
     collector: _Collector,
 ) -> None:
-    from connectors.canonical import TABLES
+    from core.canonical import TABLES
 
     for j, table in enumerate(source.tables):
         if table not in TABLES:

@@ -11,7 +11,7 @@ import random
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from pilotwatch.config.models import STAGES, Control, Initiative
+from core.models import STAGES, Control, Initiative
 
 # (initiative, control) -> what the latest evidence shows
 EXCEPTIONS: dict[tuple[str, str], str] = {

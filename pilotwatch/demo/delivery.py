@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, date, datetime, time, timedelta
 
-from pilotwatch.demo_story import Deployment, Incident, at
+from pilotwatch.demo.story import Deployment, Incident, at
 
 # one planned production deployment: (finished, status, has a commit, story name or None)
 Plan = list[tuple[datetime, str, bool, str | None]]

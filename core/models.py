@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from pilotwatch.config.durations import parse_duration
+from core.durations import parse_duration
 
 STAGES: tuple[str, ...] = ("discovery", "pilot", "limited_production", "production")
 Stage = Literal["discovery", "pilot", "limited_production", "production"]

@@ -25,11 +25,11 @@ import polars as pl
 import streamlit as st
 
 from connectors.base import SourceHealth
+from core.durations import parse_duration
+from core.models import STAGES
 from metrics.portfolio import Portfolio, compute_portfolio
 from metrics.timewin import as_of_instant
 from pilotwatch.config import Config, ConfigError, load_config
-from pilotwatch.config.durations import parse_duration
-from pilotwatch.config.models import STAGES
 from pilotwatch.engine import default_as_of, snapshot_dir
 from pilotwatch.render import VERDICT_LABEL as REPORT_VERDICT
 from pilotwatch.render import fmt

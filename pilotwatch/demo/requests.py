@@ -16,8 +16,8 @@ from pathlib import Path
 
 import polars as pl
 
-from connectors.canonical import SCHEMAS, UTC_US
-from pilotwatch.demo_story import SLOW_FACTOR, TIMEOUT_SHARE, Traffic
+from core.canonical import SCHEMAS, UTC_US
+from pilotwatch.demo.story import SLOW_FACTOR, TIMEOUT_SHARE, Traffic
 
 WINDOW = timedelta(days=90)
 _MASK = (1 << 64) - 1
