@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from core.durations import parse_duration
+from core.phi_patterns import DEFAULT, regex_problem  # the same engine that will run it
 
 STAGES: tuple[str, ...] = ("discovery", "pilot", "limited_production", "production")
 Stage = Literal["discovery", "pilot", "limited_production", "production"]
@@ -202,8 +203,6 @@ class PhiPattern(Strict):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        from connectors.phi import DEFAULT
-
         if not _ID.match(value):
             raise ValueError("must be an id (letters, digits, _, - or .)")
         if value in {p.name for p in DEFAULT}:
@@ -213,8 +212,6 @@ class PhiPattern(Strict):
     @field_validator("regex")
     @classmethod
     def _regex(cls, value: str) -> str:
-        from connectors.phi import regex_problem  # the same engine that will run it
-
         problem = regex_problem(value)
         if problem:
             raise ValueError(problem)
