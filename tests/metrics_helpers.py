@@ -176,7 +176,7 @@ def report(tables: Mapping[str, pl.DataFrame], cfg: Config, as_of: datetime = T)
     lazy: dict[str, pl.DataFrame | pl.LazyFrame] = dict(tables)
     if "requests" in lazy:
         lazy["requests"] = lazy["requests"].lazy()
-    return build_report(compute_portfolio(lazy, cfg, as_of))
+    return build_report(compute_portfolio(lazy, cfg, as_of)).to_jsonable()
 
 
 def entry(rep: Mapping[str, Any], iid: str = INIT) -> dict[str, Any]:

@@ -33,7 +33,7 @@ from pilotwatch.config import Config, ConfigError, load_config
 from pilotwatch.engine import default_as_of, snapshot_dir
 from pilotwatch.render import VERDICT_LABEL as REPORT_VERDICT
 from pilotwatch.render import fmt
-from pilotwatch.report import build_report
+from pilotwatch.report import report_dict
 from pilotwatch.sources import SNAPSHOT_DISCARDED, LoadedData, load_sources
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -341,7 +341,7 @@ def compute_cached(
     portfolio = compute_portfolio(
         _data.tables, _config, datetime.fromisoformat(as_of_iso), _data.newest
     )
-    return portfolio, build_report(portfolio)
+    return portfolio, report_dict(portfolio)  # dict shim until pages read the model
 
 
 # ----------------------------------------------------------------------------- the context
