@@ -51,7 +51,7 @@ def definitions(slos: Sequence[Slo], as_of: datetime) -> pl.DataFrame:
             "initiative": [s.initiative for s in slos],
             "sli_type": [s.sli for s in slos],
             "target": [float(s.target) for s in slos],
-            "window": [s.window for s in slos],
+            "window": [s.window_text for s in slos],
             "budgeting": [s.budgeting for s in slos],
             "window_start": [window_start(s, as_of) for s in slos],
             "slice_us": [

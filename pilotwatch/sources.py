@@ -32,7 +32,7 @@ from connectors.base import (
 )
 from connectors.sql import redact
 from core.canonical import SCHEMAS, SOURCE_COLUMN, TABLES, TIME_COLUMN, empty
-from core.durations import parse_duration
+from core.durations import Duration
 from core.models import Config, PhiPattern, Source
 from pilotwatch import snapshots
 
@@ -88,7 +88,7 @@ class _Measured:
 def spec_from_source(
     source: Source,
     root: str | Path,
-    default_freshness: str | None = None,
+    default_freshness: Duration | None = None,
     phi_patterns: Iterable[PhiPattern] = (),
 ) -> SourceSpec:
     """A SourceSpec for `source`; relative paths resolve against `root` (settings `_root`).
@@ -104,7 +104,7 @@ def spec_from_source(
         columns={t: dict(m) for t, m in source.columns.items()},
         values={t: {c: dict(v) for c, v in m.items()} for t, m in source.values.items()},
         timezone=source.timezone,
-        freshness_seconds=parse_duration(freshness) if freshness else None,
+        freshness_seconds=freshness.seconds_total if freshness else None,
         initiatives=tuple(source.initiatives),
         phi_patterns=tuple((p.name, p.regex) for p in phi_patterns),
     )
@@ -169,10 +169,10 @@ class _Job:
     abandoned load can neither replace the snapshot nor deliver its result afterwards.
     """
 
-    def __init__(self, spec: SourceSpec, timeout: str) -> None:
+    def __init__(self, spec: SourceSpec, timeout: Duration) -> None:
         self.spec = spec
-        self.timeout = timeout
-        self.seconds = parse_duration(timeout)
+        self.timeout = timeout  # shown as written (`60s`) in the abandoned-load message
+        self.seconds = timeout.seconds_total
         self._lock = threading.Lock()
         self._done = threading.Event()
         self._abandoned = False

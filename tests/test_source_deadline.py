@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -232,7 +233,8 @@ def test_a_plugin_that_exits_fails_only_its_own_source(
 
 
 def test_load_timeout_is_a_duration_with_a_settings_default() -> None:
-    assert Settings().default_load_timeout == "60s"
+    assert Settings().default_load_timeout == timedelta(seconds=60)
+    assert str(Settings().default_load_timeout) == "60s"  # the text as written stays
     assert Source(name="s", type="file", tables=["incidents"]).load_timeout is None
     with pytest.raises(ValidationError, match="expected a positive duration"):
         Source(name="s", type="file", tables=["incidents"], load_timeout="soon")

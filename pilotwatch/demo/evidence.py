@@ -2,7 +2,7 @@
 
 Which controls an initiative needs comes from config/controls.yaml (`required_from` up to the
 initiative's gate); their `max_age_days` decide how old a pass may be. The exceptions below
-produce each compliance status of the SPEC.
+produce each compliance status of docs/metrics.md.
 """
 
 from __future__ import annotations
