@@ -1,6 +1,6 @@
-"""The schema-1 report as typed records: every section and row a model (docs/metrics.md, "The
-report"). The JSON that `pilotwatch report --json` writes is this model dumped in field order;
-the JSON Schema in pilotwatch/schema/report.schema.json is generated from it.
+"""The schema-1 report as typed records, every section and row a model (docs/metrics.md,
+"The report (JSON)"). The JSON that `pilotwatch report --json` writes is this model dumped
+in field order; the JSON Schema in pilotwatch/schema/report.schema.json is generated from it.
 
 Instants are `datetime` here and `...Z` text in JSON; numbers that are undefined are `None`
 (JSON null). Fields marked as gate metrics are the paths a gate check may name (GATE_METRICS).
@@ -49,7 +49,7 @@ Instant = Annotated[
     PlainSerializer(iso, return_type=str, when_used="json"),
     WithJsonSchema({"type": "string", "format": "date-time", "pattern": "Z$"}),
 ]
-# T is truncated to the minute (docs/metrics.md, "The as-of instant").
+# T is truncated to the minute (docs/metrics.md, "Time, in one paragraph").
 AsOf = Annotated[
     datetime,
     PlainSerializer(iso, return_type=str, when_used="json"),
@@ -67,7 +67,14 @@ def gate_metric(description: str) -> Any:
 class Row(BaseModel):
     """Base of every report record: immutable, no unknown fields, JSON keys by alias."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", validate_by_name=True)
+    # forbid: a typo in the builder fails loudly; the schema still allows added fields, the
+    # report's compatibility promise (docs/metrics.md, "The report (JSON)")
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        validate_by_name=True,
+        json_schema_extra={"additionalProperties": True},
+    )
 
 
 class Blocker(Row):
@@ -122,6 +129,9 @@ class Alert(Row):
 
 class BurnRates(Row):
     """Burn rate per window (error rate / allowed error rate); null without events."""
+
+    # exactly the seven windows, no others
+    model_config = ConfigDict(json_schema_extra={"additionalProperties": False})
 
     m5: float | None = Field(alias="5m")
     m30: float | None = Field(alias="30m")

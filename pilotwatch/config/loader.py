@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from core.models import STAGES, Config, Settings, Source
-from metrics.readiness import METRIC_PATHS
+from core.report import GATE_METRICS
 from pilotwatch.config.openslo import is_openslo, openslo_to_slo
 from pilotwatch.config.secret_urls import mask_passwords
 from pilotwatch.config.strict_yaml import document_key, read_yaml
@@ -409,7 +409,7 @@ def _cross_check(
             [c.id for c in checks], f"gates.{stage}", "id", rels, indexes, collector, "gates"
         )
         for n, check in enumerate(checks):
-            if check.metric not in METRIC_PATHS:
+            if check.metric not in GATE_METRICS:
                 path = ("gates", stage, n, "metric")
                 collector.add(
                     rels["gates"],
