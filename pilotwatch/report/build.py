@@ -81,9 +81,9 @@ def slo_entry(row: dict[str, Any]) -> SloEntry:
         budget_consumed=num(row["budget_consumed"]),
         burn_rates=BurnRates.model_validate({w: num(row[burn_column(w)]) for w in BURN_WINDOWS}),
         alerts=[
-            Alert(severity=severity, long=long, short=short)
-            for severity, long, short, *_ in ALERT_PAIRS
-            if row[alert_column(severity, long, short)]
+            Alert(severity=p.severity, long=p.long, short=p.short)
+            for p in ALERT_PAIRS
+            if row[alert_column(p.severity, p.long, p.short)]
         ],
         status=row["status"],
         one_bad_event_budget_share=num(row["one_bad_event_budget_share"]),
