@@ -6,7 +6,10 @@ import polars as pl
 import streamlit as st
 
 from metrics import series
-from ui import common as c
+from ui import formats as fm
+from ui import labels as lb
+from ui import widgets as w
+from ui.context import context
 
 MATRIX_LEGEND = {
     "ok": "evidence passes",
@@ -18,10 +21,10 @@ MATRIX_LEGEND = {
     "not_required": "not required at the initiative's gate",
 }
 
-ctx = c.context(__file__)
-c.header(ctx, "Compliance", "HIPAA Security Rule safeguards and product controls per gate")
+ctx = context(__file__)
+w.header(ctx, "Compliance", "HIPAA Security Rule safeguards and product controls per gate")
 
-if not c.no_initiatives(ctx):
+if not w.no_initiatives(ctx):
     items = ctx.items
     ids = [i["id"] for i in items]
     names = {i["id"]: i["name"] for i in items}
@@ -35,14 +38,14 @@ if not c.no_initiatives(ctx):
                 "initiative": i["name"],
                 "gate": i["gate"],
                 "required": i["compliance"]["required"],
-                "coverage": c.pct(i["compliance"]["coverage"], 1),
+                "coverage": fm.pct(i["compliance"]["coverage"], 1),
                 "gaps": i["compliance"]["gap_count"],
                 "expiring soon": i["compliance"]["expiring_count"],
             }
             for i in items
         ],
     )
-    c.table(
+    w.table(
         summary,
         {
             "initiative": st.column_config.TextColumn(width=240),
@@ -56,9 +59,9 @@ if not c.no_initiatives(ctx):
     )
 
     if not ctx.config.controls:
-        c.empty("control catalog", "Add controls to config/controls.yaml (docs/config.md).")
+        w.empty("control catalog", "Add controls to config/controls.yaml (docs/config.md).")
     elif controls.height == 0:
-        c.empty(
+        w.empty(
             "required controls for the shown initiatives",
             "Their gates require none yet; see `required_from` in config/controls.yaml.",
         )
@@ -74,7 +77,7 @@ if not c.no_initiatives(ctx):
             pl.col("initiative").replace_strict(owners).alias("initiative_owner"),
             pl.col("initiative").replace_strict(names).alias("initiative_name"),
             pl.col("status")
-            .replace_strict(c.CONTROL_LABEL, default=pl.col("status"))
+            .replace_strict(lb.CONTROL_LABEL, default=pl.col("status"))
             .alias("status label"),
         ).with_columns(owner_or_fallback)
         gaps = enriched.filter(pl.col("gap"))
@@ -102,12 +105,12 @@ if not c.no_initiatives(ctx):
                     help="The evidence owner; 'unassigned → name' when there is no evidence "
                     "yet: the initiative's owner is the one to ask.",
                 ),
-                "expiry": c.day_column("expires (UTC)", width=90),
-                "collected_at": c.day_column("collected (UTC)", width=105),
-                "evidence_ref": c.link_or_text(gap_rows, "evidence_ref", "evidence", width=115),
+                "expiry": w.day_column("expires (UTC)", width=90),
+                "collected_at": w.day_column("collected (UTC)", width=105),
+                "evidence_ref": w.link_or_text(gap_rows, "evidence_ref", "evidence", width=115),
                 "required_from": text("required from", width=120),
             }
-            c.table(
+            w.table(
                 gap_rows.select(
                     "initiative", "status", "control", "owner", "expiry", "evidence_ref"
                 ),
@@ -115,7 +118,7 @@ if not c.no_initiatives(ctx):
                 key="gap_table",
             )
             with st.expander("Control titles, evidence dates and the stage that requires each"):
-                c.table(
+                w.table(
                     gap_rows.select(
                         "initiative", "control", "title", "collected_at", "required_from"
                     ),
@@ -143,15 +146,15 @@ if not c.no_initiatives(ctx):
                 "owner",
                 "evidence_ref",
             ).sort("expiry")
-            c.table(
+            w.table(
                 soon,
                 {
                     "initiative": text(width=180),
                     "control": text(width=190),
                     "title": text(width=170),
-                    "expiry": c.day_column("expires (UTC)", width=100),
+                    "expiry": w.day_column("expires (UTC)", width=100),
                     "owner": text(width=130),
-                    "evidence_ref": c.link_or_text(soon, "evidence_ref", "evidence"),
+                    "evidence_ref": w.link_or_text(soon, "evidence_ref", "evidence"),
                 },
                 key="expiring_table",
             )
@@ -160,7 +163,7 @@ if not c.no_initiatives(ctx):
         matrix = series.compliance_matrix(controls, ids)
         status_columns = [i for i in ids if i in matrix.columns]
         shown = matrix.with_columns(
-            pl.col(i).fill_null("not_required").replace_strict(c.MATRIX_LABEL).alias(i)
+            pl.col(i).fill_null("not_required").replace_strict(lb.MATRIX_LABEL).alias(i)
             for i in status_columns
         ).select("control", *status_columns)
         if ctx.summary:
@@ -170,7 +173,7 @@ if not c.no_initiatives(ctx):
             )
             st.caption("Executive view: only controls with a gap somewhere.")
         # every initiative gets a narrow column headed by its id (its name on hover)
-        c.table(
+        w.table(
             shown.rename({i: names[i] for i in status_columns}),
             {
                 "control": st.column_config.TextColumn(width=230),
@@ -184,6 +187,6 @@ if not c.no_initiatives(ctx):
         )
         st.caption(
             "Columns are initiative ids (hover for the name). "
-            + "; ".join(f"{c.MATRIX_LABEL[k]}: {meaning}" for k, meaning in MATRIX_LEGEND.items())
+            + "; ".join(f"{lb.MATRIX_LABEL[k]}: {meaning}" for k, meaning in MATRIX_LEGEND.items())
             + ". Control titles are in the catalog, config/controls.yaml."
         )

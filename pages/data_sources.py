@@ -8,14 +8,16 @@ import polars as pl
 import streamlit as st
 
 from metrics import series
-from ui import common as c
+from ui import formats as fm
+from ui import widgets as w
+from ui.context import context
 
-ctx = c.context(__file__)
-c.header(ctx, "Data sources", "Where every number comes from, and how fresh it is")
+ctx = context(__file__)
+w.header(ctx, "Data sources", "Where every number comes from, and how fresh it is")
 
 health = ctx.data.health
 if not health:
-    c.empty(
+    w.empty(
         "data sources configured",
         "Add connector instances to config/sources.yaml (docs/connectors.md), e.g. a `file` "
         "source for CSV or Parquet, then reload.",
@@ -34,7 +36,7 @@ else:
         if not h.ok and h.using_snapshot:
             state = "⚠️ failed, showing snapshot"
         elif not h.ok:
-            state = "❌ failed, snapshot discarded" if c.snapshot_discarded(h) else "❌ failed"
+            state = "❌ failed, snapshot discarded" if w.snapshot_discarded(h) else "❌ failed"
         else:
             state = "✅ loaded"
         rows.append(
@@ -72,21 +74,21 @@ else:
         "redacted": number(
             format="%,d", width=75, help="Free-text values replaced by [redacted] (PHI screen)"
         ),
-        "last success": c.when_column("last success (UTC)", width=135),
+        "last success": w.when_column("last success (UTC)", width=135),
         "load s": number(format="%.2f", width=60, help="Seconds the last load took"),
-        "newest before as-of": c.when_column(
+        "newest before as-of": w.when_column(
             "newest before as-of", width=140, help="Newest row before the as-of (UTC)"
         ),
         "stale": text(width=80),
         "age h at as-of": number("age h", format="%.1f", width=65, help="Hours at the as-of"),
         "freshness budget": text("budget", width=75, help="Freshness budget"),
-        "newest row loaded": c.when_column(
+        "newest row loaded": w.when_column(
             "newest loaded", width=135, help="Newest row in the source (UTC)"
         ),
         "serves": text(help="Initiatives this source feeds"),
     }
     st.subheader("Loading")
-    c.table(
+    w.table(
         frame.select(
             "source", "type", "tables", "load", "rows", "quarantined", "redacted", "last success",
             *(["load s"] if ctx.detailed else []), "last error",
@@ -95,7 +97,7 @@ else:
         key="source_table",
     )  # fmt: skip
     st.subheader("Freshness at the as-of")
-    c.table(
+    w.table(
         frame.select(
             "source", "newest before as-of", "stale", "age h at as-of", "freshness budget",
             "newest row loaded", "serves",
@@ -110,7 +112,7 @@ else:
     )
     for h in health:
         for warning in h.warnings:
-            st.caption(f"{c.plain(h.source)}: {c.plain(warning)}")
+            st.caption(f"{fm.plain(h.source)}: {fm.plain(warning)}")
 
     st.subheader("Quarantined rows")
     quarantine = ctx.data.quarantine
@@ -125,9 +127,9 @@ else:
         shown = quarantine if chosen == "(all)" else quarantine.filter(pl.col("source") == chosen)
         reasons = series.quarantine_reasons(shown)
         st.markdown("**By reason**")
-        c.table(reasons, key="quarantine_reasons")
+        w.table(reasons, key="quarantine_reasons")
         st.markdown("**Rows** (location in the source, and why)")
-        c.table(shown, key="quarantine_rows", height=300)
+        w.table(shown, key="quarantine_rows", height=300)
         st.caption(
             "Quarantined rows are counted and kept out of every metric, never silently dropped. "
             "Fix them at the source or in the source's column/value mapping (config/sources.yaml)."

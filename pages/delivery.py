@@ -7,12 +7,15 @@ import polars as pl
 import streamlit as st
 
 from metrics import series
-from ui import common as c
+from ui import formats as fm
+from ui import labels as lb
+from ui import widgets as w
+from ui.context import context
 
-ctx = c.context(__file__)
-c.header(ctx, "Delivery and incidents", "Can each team ship safely, and what is on fire")
+ctx = context(__file__)
+w.header(ctx, "Delivery and incidents", "Can each team ship safely, and what is on fire")
 
-if not c.no_initiatives(ctx):
+if not w.no_initiatives(ctx):
     items = ctx.items
     ids = [i["id"] for i in items]
     names = {i["id"]: i["name"] for i in items}
@@ -28,15 +31,15 @@ if not c.no_initiatives(ctx):
                 "initiative": item["name"],
                 "deployments": d["deployments"],
                 "deploy days/week (median)": d["deploy_days_per_week_median"],
-                "frequency level": c.label(c.LEVEL_LABEL, lv["frequency"]),
+                "frequency level": fm.label(lb.LEVEL_LABEL, lv["frequency"]),
                 "lead time h (median)": d["lead_time_hours_median"],
-                "lead time level": c.label(c.LEVEL_LABEL, lv["lead_time"]),
+                "lead time level": fm.label(lb.LEVEL_LABEL, lv["lead_time"]),
                 "lead time n": n["lead_time"],
                 "change failure rate": d["change_failure_rate"],
-                "change failure level": c.label(c.LEVEL_LABEL, lv["change_failure"]),
+                "change failure level": fm.label(lb.LEVEL_LABEL, lv["change_failure"]),
                 "failed changes": n["failed_deployments"],
                 "time to restore h (median)": d["recovery_time_hours_median"],
-                "recovery level": c.label(c.LEVEL_LABEL, lv["recovery"]),
+                "recovery level": fm.label(lb.LEVEL_LABEL, lv["recovery"]),
                 "recovery n": n["recovery"],
                 "unlinked incidents": d["unlinked_incidents"],
                 "deploys/day": d["deployment_frequency_per_day"],
@@ -56,7 +59,7 @@ if not c.no_initiatives(ctx):
     )  # fmt: skip
     number, text = st.column_config.NumberColumn, st.column_config.TextColumn
     level = {"width": 85 if not ctx.summary else 150}
-    c.table(
+    w.table(
         keys.select(shown),
         {
             "initiative": text(width=175),
@@ -87,11 +90,11 @@ if not c.no_initiatives(ctx):
     st.caption(
         f"Over the {settings.delivery_window} delivery window ending at the as-of. Levels are "
         f"the DORA 2023 benchmarks; with fewer than {settings.dora.min_deployments} deployments "
-        f"a level is '{c.LEVEL_LABEL['insufficient_data']}' and the raw value still shows with "
+        f"a level is '{lb.LEVEL_LABEL['insufficient_data']}' and the raw value still shows with "
         "its n. Hover a column header for its full name."
     )
     with st.expander("Deploys per day, deploy days per month, unlinked incidents"):
-        c.table(
+        w.table(
             keys.select(
                 "initiative", "deploys/day", "deploy days/month (median)", "unlinked incidents"
             ),
@@ -108,7 +111,7 @@ if not c.no_initiatives(ctx):
         pl.col("week_start").dt.strftime("%b %d").alias("week"),
     )
     if weekly.height == 0:
-        c.empty(
+        w.empty(
             "weekly blocks", f"The delivery window ({settings.delivery_window}) is under 7 days."
         )
     else:
@@ -140,7 +143,7 @@ if not c.no_initiatives(ctx):
                 y=alt.Y("n:Q", title=None, axis=alt.Axis(tickMinStep=1, format="d")),
                 color=alt.Color(
                     "count of:N",
-                    scale=alt.Scale(domain=kinds, range=[c.OKABE["blue"], c.OKABE["vermillion"]]),
+                    scale=alt.Scale(domain=kinds, range=[lb.OKABE["blue"], lb.OKABE["vermillion"]]),
                     legend=legend,
                 ),
                 strokeDash=alt.StrokeDash(
@@ -166,7 +169,7 @@ if not c.no_initiatives(ctx):
             )
             .resolve_scale(y="independent")
         )  # fmt: skip
-        c.chart(
+        w.chart(
             trend,
             "Production deployments and failed changes per week (7-day blocks ending at the "
             "as-of), one small chart per initiative; failed changes are dashed triangles.",
@@ -198,10 +201,10 @@ if not c.no_initiatives(ctx):
                         scale=alt.Scale(
                             domain=["sev 1", "sev 2", "sev 3", "sev 4"],
                             range=[
-                                c.OKABE["vermillion"],
-                                c.OKABE["orange"],
-                                c.OKABE["sky"],
-                                c.OKABE["grey"],
+                                lb.OKABE["vermillion"],
+                                lb.OKABE["orange"],
+                                lb.OKABE["sky"],
+                                lb.OKABE["grey"],
                             ],
                         ),
                         legend=alt.Legend(orient="top", title=None),
@@ -222,7 +225,7 @@ if not c.no_initiatives(ctx):
                 )
             )
             st.markdown("**Incidents opened per week, all shown initiatives**")
-            c.chart(
+            w.chart(
                 (bars + labels).properties(height=180),
                 "Incidents opened per week (the same weekly blocks), stacked by severity and "
                 "labelled with it; tooltips name the initiative of each segment.",
@@ -246,7 +249,7 @@ if not c.no_initiatives(ctx):
         schema_overrides={"MTTA min": pl.Float64(), "MTTR h": pl.Float64()},
     )
     number = st.column_config.NumberColumn
-    c.table(
+    w.table(
         summary,
         {
             "initiative": st.column_config.TextColumn(width=220),
@@ -263,9 +266,9 @@ if not c.no_initiatives(ctx):
         "initiative": st.column_config.TextColumn(width=140),
         "severity": number("sev", width=40, help="Severity (1 = most severe)"),
         "title": st.column_config.TextColumn(width=150),
-        "opened_at": c.when_column("opened (UTC)", width=120),
-        "acknowledged_at": c.when_column("acknowledged (UTC)", width=140),
-        "resolved_at": c.when_column("resolved (UTC)", width=120),
+        "opened_at": w.when_column("opened (UTC)", width=120),
+        "acknowledged_at": w.when_column("acknowledged (UTC)", width=140),
+        "resolved_at": w.when_column("resolved (UTC)", width=120),
         "open": st.column_config.TextColumn(width=50, help="Still open at the as-of"),
         "patient_impact": st.column_config.TextColumn(
             "patient", width=60, help="Patient-impacting"
@@ -279,7 +282,7 @@ if not c.no_initiatives(ctx):
         "link_method": st.column_config.TextColumn("linked by", width=90),
     }
     if incidents.height == 0:
-        c.empty(
+        w.empty(
             "incidents in the delivery window",
             "Incidents come from the sources feeding the `incidents` table (config/sources.yaml, "
             "docs/connectors.md).",
@@ -293,12 +296,12 @@ if not c.no_initiatives(ctx):
             "opened_at",
             "acknowledged_at",
             "resolved_at",
-            *c.incident_flags(),
+            *w.incident_flags(),
             "deploy_id",
             "linked_deploy_id",
             "link_method",
         )
-        c.table(
+        w.table(
             table.select(
                 "incident_id", "initiative", "severity", "title", "opened_at", "resolved_at",
                 "open", "patient_impact", "linked_deploy_id", "link_method",
@@ -311,7 +314,7 @@ if not c.no_initiatives(ctx):
             "text; the canonical incidents table carries no patient data."
         )
         with st.expander("Acknowledged times and the deployment each incident reports"):
-            c.table(
+            w.table(
                 table.select(
                     "incident_id", "initiative", "acknowledged_at", "deploy_id",
                     "linked_deploy_id", "link_method",
@@ -325,10 +328,10 @@ if not c.no_initiatives(ctx):
     per = {i["name"]: i["delivery"]["unlinked_incidents"] for i in items}
     st.markdown(
         "Per initiative (report): "
-        + ", ".join(f"{c.plain(name)} **{count}**" for name, count in per.items())
+        + ", ".join(f"{fm.plain(name)} **{count}**" for name, count in per.items())
     )
     if unlinked.height:
-        c.table(
+        w.table(
             unlinked.select("incident_id", "initiative", "severity", "title", "opened_at"),
             {**incident_columns, "title": st.column_config.TextColumn(width=400)},
             key="unlinked_table",

@@ -9,35 +9,38 @@ import polars as pl
 import streamlit as st
 
 from metrics import series
-from ui import common as c
+from ui import formats as fm
+from ui import labels as lb
+from ui import widgets as w
+from ui.context import context
 
-ctx = c.context(__file__)
-c.header(ctx, "Initiative", "The gate decision and the evidence behind it")
+ctx = context(__file__)
+w.header(ctx, "Initiative", "The gate decision and the evidence behind it")
 
-item = None if c.no_initiatives(ctx) else c.pick_initiative(ctx)
+item = None if w.no_initiatives(ctx) else w.pick_initiative(ctx)
 if item is not None:
     iid = item["id"]
     readiness = item["readiness"]
     config_item = ctx.config.initiative(iid)
     st.subheader(f"{item['name']}")
     st.caption(
-        f"Stage **{item['stage']}** → gate **{item['gate']}** · owner {c.plain(item['owner'])} · "
-        f"sponsor {c.plain(item['sponsor'])} · {c.plain(item['clinical_area'])}"
+        f"Stage **{item['stage']}** → gate **{item['gate']}** · owner {fm.plain(item['owner'])} · "
+        f"sponsor {fm.plain(item['sponsor'])} · {fm.plain(item['clinical_area'])}"
     )
     if config_item.description and not ctx.summary:
-        st.markdown(c.plain(config_item.description))
+        st.markdown(fm.plain(config_item.description))
     top = st.columns(4)
-    top[0].metric("Gate verdict", c.label(c.VERDICT_LABEL, readiness["verdict"]), border=True)
-    top[1].metric("Score", c.num(readiness["score"], 1), border=True)
+    top[0].metric("Gate verdict", fm.label(lb.VERDICT_LABEL, readiness["verdict"]), border=True)
+    top[1].metric("Score", fm.num(readiness["score"], 1), border=True)
     top[2].metric("Blockers", readiness["blocker_count"], border=True)
     top[3].metric("Compliance gaps", item["compliance"]["gap_count"], border=True)
 
     for blocker in readiness["blockers"]:
         check = next(ch for ch in readiness["checks"] if ch["id"] == blocker["check"])
         st.error(
-            f"**Blocker {c.plain(blocker['check'])}**: `{check['metric']}` = "
-            f"{c.num(check['value'])}, needs {check['op']} {c.num(check['threshold'])}. "
-            f"{c.plain(blocker['remediation'])} — owner: {c.plain(check['owner'])}",
+            f"**Blocker {fm.plain(blocker['check'])}**: `{check['metric']}` = "
+            f"{fm.num(check['value'])}, needs {check['op']} {fm.num(check['threshold'])}. "
+            f"{fm.plain(blocker['remediation'])} — owner: {fm.plain(check['owner'])}",
             icon="⛔",
         )
 
@@ -48,7 +51,7 @@ if item is not None:
     with tabs[0]:
         checks = readiness["checks"]
         if not checks:
-            c.empty(
+            w.empty(
                 f"gate checks for the {item['gate']} gate",
                 "Add them under `gates:` in config/gates.yaml (docs/config.md).",
             )
@@ -56,14 +59,14 @@ if item is not None:
             frame = pl.DataFrame(
                 [
                     {
-                        "outcome": c.label(c.OUTCOME_LABEL, ch["outcome"]),
+                        "outcome": fm.label(lb.OUTCOME_LABEL, ch["outcome"]),
                         "check": ch["id"],
                         "dimension": ch["dimension"],
                         "kind": "blocking" if ch["blocking"] else "weighted",
                         "weight": ch["weight"],
                         "metric": ch["metric"],
                         "value": ch["value"],
-                        "rule": f"{ch['op']} {c.num(ch['threshold'])}",
+                        "rule": f"{ch['op']} {fm.num(ch['threshold'])}",
                         "owner": ch["owner"],
                         "remediation": ch["remediation"] if ch["outcome"] != "pass" else "",
                         "waiver": ""
@@ -76,7 +79,7 @@ if item is not None:
                 schema_overrides={"value": pl.Float64(), "weight": pl.Float64()},
             )
             text = st.column_config.TextColumn
-            c.table(
+            w.table(
                 frame.drop("remediation", "waiver"),  # both in full in the table below
                 {
                     "outcome": text(width=85),
@@ -91,10 +94,10 @@ if item is not None:
                 },
                 key="checklist",
             )
-            todo = frame.filter(pl.col("outcome") != c.OUTCOME_LABEL["pass"])
+            todo = frame.filter(pl.col("outcome") != lb.OUTCOME_LABEL["pass"])
             if todo.height:
                 st.markdown("**What to do about every check that does not pass**")
-                c.static_table(todo.select("outcome", "check", "remediation", "owner", "waiver"))
+                w.static_table(todo.select("outcome", "check", "remediation", "owner", "waiver"))
             st.caption(
                 "Outcome: pass; fail; insufficient data (the metric is null); waived (failing, "
                 "with a waiver valid at this as-of). A failing blocking check makes the verdict "
@@ -103,18 +106,20 @@ if item is not None:
 
     with tabs[1]:
         if not item["slos"]:
-            c.empty(
+            w.empty(
                 "SLOs defined for this initiative",
                 "Add one to config/slos.yaml or an OpenSLO document in config/slos/.",
             )
         cards = st.columns(3)
         for n, slo in enumerate(item["slos"]):
             with cards[n % 3].container(border=True):
-                st.markdown(f"**{c.plain(slo['name'])}** · {c.label(c.SLO_LABEL, slo['status'])}")
+                st.markdown(
+                    f"**{fm.plain(slo['name'])}** · {fm.label(lb.SLO_LABEL, slo['status'])}"
+                )
                 inner = st.columns(2)
-                inner[0].metric("SLI", c.pct(slo["sli"], 3))
-                inner[1].metric("Target", c.pct(slo["target"], 2))
-                st.metric("Error budget remaining", c.pct(slo["budget_remaining"]))
+                inner[0].metric("SLI", fm.pct(slo["sli"], 3))
+                inner[1].metric("Target", fm.pct(slo["target"], 2))
+                st.metric("Error budget remaining", fm.pct(slo["budget_remaining"]))
                 firing = ", ".join(
                     f"{a['severity']} {a['long']}/{a['short']}" for a in slo["alerts"]
                 )
@@ -125,10 +130,10 @@ if item is not None:
                 if slo["low_traffic"]:
                     st.warning(
                         "Low traffic: one bad event spends "
-                        f"{c.pct(slo['one_bad_event_budget_share'])} of the budget.",
+                        f"{fm.pct(slo['one_bad_event_budget_share'])} of the budget.",
                         icon="🔎",
                     )
-                c.page_link("pages/slos.py", "Burn-down and burn rates", slo=slo["name"])
+                w.page_link("pages/slos.py", "Burn-down and burn rates", slo=slo["name"])
 
     with tabs[2]:
         d = item["delivery"]
@@ -136,35 +141,35 @@ if item is not None:
         keys = st.columns(4)
         keys[0].metric(
             "Deploy days per week (median)",
-            c.num(d["deploy_days_per_week_median"]),
-            help=f"Level: {c.label(c.LEVEL_LABEL, levels['frequency'])}",
+            fm.num(d["deploy_days_per_week_median"]),
+            help=f"Level: {fm.label(lb.LEVEL_LABEL, levels['frequency'])}",
             border=True,
         )
         keys[1].metric(
-            "Lead time, median hours", c.num(d["lead_time_hours_median"], 1), border=True
+            "Lead time, median hours", fm.num(d["lead_time_hours_median"], 1), border=True
         )
-        keys[2].metric("Change failure rate", c.pct(d["change_failure_rate"]), border=True)
+        keys[2].metric("Change failure rate", fm.pct(d["change_failure_rate"]), border=True)
         keys[3].metric(
-            "Time to restore, median hours", c.num(d["recovery_time_hours_median"], 1), border=True
+            "Time to restore, median hours", fm.num(d["recovery_time_hours_median"], 1), border=True
         )
         for col, key in zip(
             keys, ("frequency", "lead_time", "change_failure", "recovery"), strict=True
         ):
-            col.caption(c.label(c.LEVEL_LABEL, levels[key]))
+            col.caption(fm.label(lb.LEVEL_LABEL, levels[key]))
         st.caption(
             f"n: {n['deployments']} deployments ({n['failed_deployments']} failed changes), "
             f"{n['lead_time']} with a commit time, {n['recovery']} incidents resolved · "
             f"{d['unlinked_incidents']} unlinked incident(s) · frequency "
-            f"{c.num(d['deployment_frequency_per_day'])}/day"
+            f"{fm.num(d['deployment_frequency_per_day'])}/day"
         )
-        c.page_link("pages/delivery.py", "Delivery trends and incident linking")
+        w.page_link("pages/delivery.py", "Delivery trends and incident linking")
 
     with tabs[3]:
         inc = item["incidents"]
         cols = st.columns(4)
         cols[0].metric("Open sev 1-2", inc["open_sev12"], border=True)
-        cols[1].metric("MTTA, minutes", c.num(inc["mtta_minutes"], 1), border=True)
-        cols[2].metric("MTTR, hours", c.num(inc["mttr_hours"], 1), border=True)
+        cols[1].metric("MTTA, minutes", fm.num(inc["mtta_minutes"], 1), border=True)
+        cols[2].metric("MTTR, hours", fm.num(inc["mttr_hours"], 1), border=True)
         cols[3].metric("Patient-impacting", inc["patient_impacting"], border=True)
         st.caption(
             "Open by severity: "
@@ -173,13 +178,13 @@ if item is not None:
         linked = ctx.portfolio.linked_incidents.filter(pl.col("initiative") == iid)
         rows = series.incidents_in_window(linked, ctx.as_of, ctx.delivery_window)
         if rows.height == 0:
-            c.empty(
+            w.empty(
                 "incidents in the delivery window",
                 "Incidents come from the sources feeding the `incidents` table "
                 "(config/sources.yaml).",
             )
         else:
-            c.table(
+            w.table(
                 rows.select(
                     "incident_id",
                     "severity",
@@ -187,7 +192,7 @@ if item is not None:
                     "opened_at",
                     "acknowledged_at",
                     "resolved_at",
-                    *c.incident_flags(),
+                    *w.incident_flags(),
                     "linked_deploy_id",
                     "link_method",
                 ),
@@ -195,9 +200,9 @@ if item is not None:
                     "incident_id": st.column_config.TextColumn("incident", width=75),
                     "severity": st.column_config.NumberColumn("sev", width=40),
                     "title": st.column_config.TextColumn(width=170),
-                    "opened_at": c.when_column("opened (UTC)", width=120),
-                    "acknowledged_at": c.when_column("acknowledged", width=120),
-                    "resolved_at": c.when_column("resolved (UTC)", width=120),
+                    "opened_at": w.when_column("opened (UTC)", width=120),
+                    "acknowledged_at": w.when_column("acknowledged", width=120),
+                    "resolved_at": w.when_column("resolved (UTC)", width=120),
                     "open": st.column_config.TextColumn(width=50, help="Still open at the as-of"),
                     "patient_impact": st.column_config.TextColumn("patient", width=60),
                     "linked_deploy_id": st.column_config.TextColumn("linked deploy", width=80),
@@ -208,22 +213,22 @@ if item is not None:
 
     with tabs[4]:
         if not item["outcomes"]:
-            c.empty("KPIs configured", "Add `kpis:` to the initiative in config/initiatives.yaml.")
+            w.empty("KPIs configured", "Add `kpis:` to the initiative in config/initiatives.yaml.")
         else:
             frame = pl.DataFrame(
                 [
                     {
                         "kpi": o["kpi"],
                         "kind": o["kind"],
-                        "status": c.label(c.KPI_LABEL, o["status"]),
+                        "status": fm.label(lb.KPI_LABEL, o["status"]),
                         "latest": f"<{ctx.small_cell}"
                         if o["status"] == "suppressed"
-                        else c.num(o["value"]),
+                        else fm.num(o["value"]),
                         "target": o["target"],
                         "baseline": o["baseline"],
                         "direction": f"{o['direction']} is better",
                         "unit": o["unit"],
-                        "period end": c.day(datetime.fromisoformat(o["period_end"]))
+                        "period end": fm.day(datetime.fromisoformat(o["period_end"]))
                         if o["period_end"]
                         else None,
                     }
@@ -231,7 +236,7 @@ if item is not None:
                 ],
                 schema_overrides={"target": pl.Float64(), "baseline": pl.Float64()},
             )
-            c.table(
+            w.table(
                 frame,
                 {
                     "kpi": st.column_config.TextColumn("KPI", width=200),
@@ -241,26 +246,26 @@ if item is not None:
                 key="initiative_outcomes",
             )
             st.caption(
-                f"On-track share: {c.pct(item['outcomes_summary']['on_track_share'])} "
+                f"On-track share: {fm.pct(item['outcomes_summary']['on_track_share'])} "
                 f"(of KPIs with a value). Counts below {ctx.small_cell} are never shown."
             )
-            c.page_link("pages/outcomes.py", "KPI trends against target and baseline")
+            w.page_link("pages/outcomes.py", "KPI trends against target and baseline")
 
     with tabs[5]:
         comp = item["compliance"]
         cols = st.columns(3)
         cols[0].metric("Required controls", comp["required"], border=True)
-        cols[1].metric("Coverage", c.pct(comp["coverage"]), border=True)
+        cols[1].metric("Coverage", fm.pct(comp["coverage"]), border=True)
         cols[2].metric("Expiring soon", comp["expiring_count"], border=True)
         controls = ctx.portfolio.controls.filter(pl.col("initiative") == iid)
         if controls.height == 0:
-            c.empty(
+            w.empty(
                 f"controls required at the {item['gate']} gate",
                 "The catalog is config/controls.yaml; `required_from` picks the gate.",
             )
         else:
             listed = controls.sort(pl.col("gap").not_(), "control").select(
-                pl.col("status").replace_strict(c.CONTROL_LABEL, default=pl.col("status")),
+                pl.col("status").replace_strict(lb.CONTROL_LABEL, default=pl.col("status")),
                 pl.when(pl.col("expiring"))
                 .then(pl.lit("⏳ expiring"))
                 .otherwise(pl.lit(""))
@@ -271,7 +276,7 @@ if item is not None:
                 "expiry",
                 "evidence_ref",
             )
-            c.table(
+            w.table(
                 listed,
                 {
                     "status": st.column_config.TextColumn(width=130),
@@ -279,8 +284,8 @@ if item is not None:
                     "control": st.column_config.TextColumn(width=210),
                     "title": st.column_config.TextColumn(width=170),
                     "owner": st.column_config.TextColumn(width=120),
-                    "expiry": c.day_column("expires (UTC)", width=95),
-                    "evidence_ref": c.link_or_text(listed, "evidence_ref", "evidence"),
+                    "expiry": w.day_column("expires (UTC)", width=95),
+                    "evidence_ref": w.link_or_text(listed, "evidence_ref", "evidence"),
                 },
                 key="initiative_controls",
             )
@@ -288,13 +293,13 @@ if item is not None:
     with tabs[6]:
         milestones = series.milestone_table([config_item], ctx.as_of)
         if milestones.height == 0:
-            c.empty(
+            w.empty(
                 "milestones",
                 "Add the 90/180/360-day plan as `milestones:` in config/initiatives.yaml.",
             )
         else:
             data = milestones.with_columns(
-                pl.col("state").replace_strict(c.MILESTONE_LABEL).alias("state label")
+                pl.col("state").replace_strict(lb.MILESTONE_LABEL).alias("state label")
             )
             points = (
                 alt.Chart(data)
@@ -308,10 +313,10 @@ if item is not None:
                         scale=alt.Scale(
                             domain=["done", "overdue", "due_soon", "planned"],
                             range=[
-                                c.OKABE["green"],
-                                c.OKABE["vermillion"],
-                                c.OKABE["orange"],
-                                c.OKABE["blue"],
+                                lb.OKABE["green"],
+                                lb.OKABE["vermillion"],
+                                lb.OKABE["orange"],
+                                lb.OKABE["blue"],
                             ],
                         ),
                         legend=None,
@@ -324,12 +329,12 @@ if item is not None:
                 .mark_rule(strokeDash=[4, 4], color="black")
                 .encode(x="as_of:T", tooltip=["label", "as_of"])
             )
-            c.chart(
+            w.chart(
                 (points + today).properties(height=50 * milestones.height + 40),
                 "Milestones on a timeline; shape and label give the state, the dashed rule is "
                 "the as-of date.",
             )
-            c.table(
+            w.table(
                 data.select(
                     "state label", "milestone", "due", "days_to_due", "owner", "horizon_days"
                 ),

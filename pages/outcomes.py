@@ -9,31 +9,34 @@ import polars as pl
 import streamlit as st
 
 from metrics import series
-from ui import common as c
+from ui import formats as fm
+from ui import labels as lb
+from ui import widgets as w
+from ui.context import context
 
-ctx = c.context(__file__)
-c.header(ctx, "Outcomes", "Are the pilots improving care, operations and costs")
+ctx = context(__file__)
+w.header(ctx, "Outcomes", "Are the pilots improving care, operations and costs")
 hidden = f"<{ctx.small_cell}"
 DIRECTION = {"higher": "↑ higher", "lower": "↓ lower"}
 
 
 def shown(value: float | None, status: str) -> str:
     """The latest value as displayed: suppressed cells never show a number."""
-    return hidden if status == "suppressed" else c.num(value)
+    return hidden if status == "suppressed" else fm.num(value)
 
 
-if not c.no_initiatives(ctx):
+if not w.no_initiatives(ctx):
     rows = [
         {
             "initiative": item["name"],
             "kpi": o["kpi"],
-            "status": c.label(c.KPI_LABEL, o["status"]),
+            "status": fm.label(lb.KPI_LABEL, o["status"]),
             "latest": shown(o["value"], o["status"]),
             "target": o["target"],
             "baseline": o["baseline"],
             "direction": DIRECTION.get(o["direction"], o["direction"]),
             "unit": o["unit"],
-            "period end": c.day(datetime.fromisoformat(o["period_end"]))
+            "period end": fm.day(datetime.fromisoformat(o["period_end"]))
             if o["period_end"]
             else None,
         }
@@ -41,7 +44,7 @@ if not c.no_initiatives(ctx):
         for o in item["outcomes"]
     ]
     if not rows:
-        c.empty(
+        w.empty(
             "KPIs for the shown initiatives",
             "Add `kpis:` to each initiative in config/initiatives.yaml and feed the "
             "`kpi_observations` table from a source (docs/connectors.md).",
@@ -49,7 +52,7 @@ if not c.no_initiatives(ctx):
     else:
         st.subheader("Latest value per KPI")
         text, number = st.column_config.TextColumn, st.column_config.NumberColumn
-        c.table(
+        w.table(
             pl.DataFrame(rows, infer_schema_length=None),
             {
                 "initiative": text(width=165),
@@ -65,7 +68,7 @@ if not c.no_initiatives(ctx):
             key="kpi_table",
         )
         shares = ", ".join(
-            f"{c.plain(i['name'])} {c.pct(i['outcomes_summary']['on_track_share'], 0)}"
+            f"{fm.plain(i['name'])} {fm.pct(i['outcomes_summary']['on_track_share'], 0)}"
             for i in ctx.items
         )
         st.caption(
@@ -79,7 +82,7 @@ if not c.no_initiatives(ctx):
         with_data = [
             i["id"] for i in ctx.items if any(o["status"] != "no_data" for o in i["outcomes"])
         ]
-        item = c.pick_initiative(ctx, default=with_data[0] if with_data else None)
+        item = w.pick_initiative(ctx, default=with_data[0] if with_data else None)
         if item is not None and item["outcomes"]:
             definition = ctx.config.initiative(item["id"])
             observations = (
@@ -95,7 +98,7 @@ if not c.no_initiatives(ctx):
                 else pl.DataFrame()
             )
             if trend.height == 0:
-                c.empty(
+                w.empty(
                     f"KPI observations for {item['name']} before the as-of",
                     "Feed the `kpi_observations` table (initiative, kpi, period_end, value or "
                     "numerator + denominator) from a source in config/sources.yaml.",
@@ -106,7 +109,7 @@ if not c.no_initiatives(ctx):
                     data = trend.filter(pl.col("kpi") == kpi.name)
                     with cols[n % 2]:
                         st.markdown(
-                            f"**{c.plain(kpi.name)}** ({kpi.kind}, {kpi.direction} is better)"
+                            f"**{fm.plain(kpi.name)}** ({kpi.kind}, {kpi.direction} is better)"
                         )
                         if data.height == 0:
                             st.caption("No observations yet.")
@@ -118,7 +121,7 @@ if not c.no_initiatives(ctx):
                         x = alt.X("period_end:T", title=None)
                         line = (
                             alt.Chart(values)
-                            .mark_line(point=True, color=c.OKABE["blue"])
+                            .mark_line(point=True, color=lb.OKABE["blue"])
                             .encode(
                                 x=x,
                                 y=alt.Y("value:Q", title=kpi.unit or "value"),
@@ -148,7 +151,7 @@ if not c.no_initiatives(ctx):
                                     "line:N",
                                     scale=alt.Scale(
                                         domain=["target", "baseline"],
-                                        range=[c.OKABE["vermillion"], c.OKABE["black"]],
+                                        range=[lb.OKABE["vermillion"], lb.OKABE["black"]],
                                     ),
                                     title=None,
                                 ),
@@ -159,7 +162,7 @@ if not c.no_initiatives(ctx):
                         if suppressed.height:
                             layers += (
                                 alt.Chart(suppressed)
-                                .mark_text(color=c.OKABE["purple"], fontWeight="bold")
+                                .mark_text(color=lb.OKABE["purple"], fontWeight="bold")
                                 .encode(
                                     x=x,
                                     y=alt.value(10),
@@ -167,7 +170,7 @@ if not c.no_initiatives(ctx):
                                     tooltip=["period_end", "shown"],
                                 )
                             )
-                        c.chart(
+                        w.chart(
                             layers.properties(height=200),
                             f"{kpi.name} over time against its target (dashed) and baseline "
                             f"(dotted); suppressed periods are marked {hidden} at the top.",

@@ -8,7 +8,10 @@ import streamlit as st
 
 from metrics import series
 from metrics.slo import ALERT_PAIRS, AT_RISK_BUDGET, window_start
-from ui import common as c
+from ui import formats as fm
+from ui import labels as lb
+from ui import widgets as w
+from ui.context import context
 
 STATUS_RANK = {"breached": 0, "at_risk": 1, "no_data": 2, "healthy": 3}
 SORTS = {
@@ -17,13 +20,13 @@ SORTS = {
     "initiative": "Initiative and name",
 }
 
-ctx = c.context(__file__)
-c.header(ctx, "SLOs", "Error budgets, burn rates and alerts per service level objective")
+ctx = context(__file__)
+w.header(ctx, "SLOs", "Error budgets, burn rates and alerts per service level objective")
 
-if not c.no_initiatives(ctx):
+if not w.no_initiatives(ctx):
     slos = [(item, slo) for item in ctx.items for slo in item["slos"]]
     if not slos:
-        c.empty(
+        w.empty(
             "SLOs for the shown initiatives",
             "Define them in config/slos.yaml or as OpenSLO documents in config/slos/.",
         )
@@ -43,7 +46,7 @@ if not c.no_initiatives(ctx):
             {
                 "slo": slo["name"],
                 "initiative": item["name"],
-                "status": c.label(c.SLO_LABEL, slo["status"]),
+                "status": fm.label(lb.SLO_LABEL, slo["status"]),
                 "budget remaining": slo["budget_remaining"],
                 "SLI": slo["sli"],
                 "target": slo["target"],
@@ -55,7 +58,7 @@ if not c.no_initiatives(ctx):
             }
             for item, slo in slos
         ]
-        c.table(
+        w.table(
             pl.DataFrame(rows, infer_schema_length=None),
             {
                 "slo": st.column_config.TextColumn("SLO", width=190),
@@ -96,7 +99,7 @@ if not c.no_initiatives(ctx):
                     ],
                     infer_schema_length=None,
                 )
-                c.table(
+                w.table(
                     details,
                     {
                         "slo": st.column_config.TextColumn("SLO", width=200),
@@ -125,27 +128,27 @@ if not c.no_initiatives(ctx):
         chosen = st.selectbox("SLO", names, key="slo", bind="query-params", persist_state="session")
         item, slo = next(p for p in slos if p[1]["name"] == chosen)
         definition = next(s for s in ctx.config.slos if s.name == chosen)
-        st.subheader(f"{slo['name']} · {c.label(c.SLO_LABEL, slo['status'])}")
+        st.subheader(f"{slo['name']} · {fm.label(lb.SLO_LABEL, slo['status'])}")
         if definition.description:
-            st.caption(c.plain(definition.description))
+            st.caption(fm.plain(definition.description))
         unit = "slices" if slo["budgeting"] == "timeslices" else "events"
         cols = st.columns(5)
-        cols[0].metric("SLI", c.pct(slo["sli"], 3), border=True)
-        cols[1].metric("Target", c.pct(slo["target"], 2), border=True)
-        cols[2].metric("Budget remaining", c.pct(slo["budget_remaining"]), border=True)
+        cols[0].metric("SLI", fm.pct(slo["sli"], 3), border=True)
+        cols[1].metric("Target", fm.pct(slo["target"], 2), border=True)
+        cols[2].metric("Budget remaining", fm.pct(slo["budget_remaining"]), border=True)
         cols[3].metric(f"Good {unit}", f"{slo['good']:,}", border=True)
         cols[4].metric(f"Total {unit}", f"{slo['total']:,}", border=True)
         if slo["low_traffic"]:
             st.warning(
                 f"Low traffic: {slo['total']} events in the window, so one bad event spends "
-                f"{c.pct(slo['one_bad_event_budget_share'])} of the error budget. Read the SLI "
+                f"{fm.pct(slo['one_bad_event_budget_share'])} of the error budget. Read the SLI "
                 "and the budget with care, or lengthen the window.",
                 icon="🔎",
             )
         buckets = ctx.portfolio.buckets
         start = window_start(definition, ctx.as_of)
         if slo["total"] == 0:
-            c.empty(
+            w.empty(
                 f"events in the {slo['window']} window of {slo['name']}",
                 "Its requests come from the sources feeding `requests` (or `sli_buckets`) for "
                 f"initiative `{item['id']}`; check the Data sources page and the SLO's filter.",
@@ -160,7 +163,7 @@ if not c.no_initiatives(ctx):
             )
             lines = alt.Scale(
                 domain=["budget remaining", "steady pace"],
-                range=[c.OKABE["blue"], c.OKABE["grey"]],
+                range=[lb.OKABE["blue"], lb.OKABE["grey"]],
             )
             dashes = alt.Scale(domain=["budget remaining", "steady pace"], range=[[1, 0], [6, 4]])
             legend = alt.Legend(title=None, orient="top", symbolType="stroke", symbolStrokeWidth=2)
@@ -208,7 +211,7 @@ if not c.no_initiatives(ctx):
                 .mark_text(align="left", baseline="top", dy=3, x=4, color="black")
                 .encode(y="y:Q", text="label:N")
             )
-            c.chart(
+            w.chart(
                 (actual + pace + rules + above + below).properties(height=260),
                 f"Error budget remaining for {slo['name']} from the window start to the as-of; "
                 "the dashed grey line is the steady pace that spends the budget exactly.",
@@ -237,7 +240,12 @@ if not c.no_initiatives(ctx):
             domain = ["SLI", "target", "deployment", "rolled-back deployment"]
             colours = alt.Scale(
                 domain=domain,
-                range=[c.OKABE["blue"], c.OKABE["vermillion"], c.OKABE["green"], c.OKABE["orange"]],
+                range=[
+                    lb.OKABE["blue"],
+                    lb.OKABE["vermillion"],
+                    lb.OKABE["green"],
+                    lb.OKABE["orange"],
+                ],
             )
             dashes = alt.Scale(domain=domain, range=[[1, 0], [8, 4], [1, 0], [4, 3]])
             legend = alt.Legend(title=None, orient="top", symbolType="stroke", symbolStrokeWidth=2)
@@ -263,7 +271,7 @@ if not c.no_initiatives(ctx):
                 {
                     "target": [slo["target"]],
                     "line": ["target"],
-                    "text": [f"target {c.pct(slo['target'], 2)}"],
+                    "text": [f"target {fm.pct(slo['target'], 2)}"],
                     "at": [sli.get_column("period_start").max()],
                 }
             )
@@ -276,7 +284,7 @@ if not c.no_initiatives(ctx):
             target_text = (
                 alt.Chart(reference)
                 .mark_text(
-                    align="right", baseline="top", dy=4, color=c.OKABE["vermillion"],
+                    align="right", baseline="top", dy=4, color=lb.OKABE["vermillion"],
                     fontWeight="bold",
                 )
                 .encode(x="at:T", y="target:Q", text="text:N")
@@ -293,7 +301,7 @@ if not c.no_initiatives(ctx):
                         tooltip=["deploy_id", "version", "status", "finished_at"],
                     )
                 )
-            c.chart(
+            w.chart(
                 (layers + target + target_text).properties(height=260),
                 f"SLI per period for {slo['name']} with the target as a dashed line and production "
                 "deployments as vertical rules (dashed when rolled back).",
@@ -345,7 +353,7 @@ if not c.no_initiatives(ctx):
                     "alert:N",
                     scale=alt.Scale(
                         domain=["in a firing pair", "not firing"],
-                        range=[c.OKABE["vermillion"], c.OKABE["sky"]],
+                        range=[lb.OKABE["vermillion"], lb.OKABE["sky"]],
                     ),
                 ),
                 tooltip=["window", alt.Tooltip("burn rate:Q", format=".2f"), "alert"],
@@ -356,11 +364,11 @@ if not c.no_initiatives(ctx):
             .mark_text(dy=-8, text="🔥")
             .encode(x=alt.X("window:N", sort=list(slo["burn_rates"])), y="burn rate:Q")
         )
-        c.chart(
+        w.chart(
             (bars + marks).properties(height=220),
             "Burn rate per window; windows in a firing alert pair are marked with a flame.",
         )
-        c.table(
+        w.table(
             pairs,
             {
                 "burn (long)": st.column_config.NumberColumn(format="%.2f"),

@@ -12,16 +12,19 @@ from metrics import compare, series
 from pilotwatch.render import SUMMARY_HEADER, render_html, summary_rows
 from pilotwatch.render import VERDICT_LABEL as REPORT_VERDICT
 from pilotwatch.report import dumps
-from ui import common as c
+from ui import formats as fm
+from ui import labels as lb
+from ui import widgets as w
+from ui.context import context
 
 COMPARE_DAYS = 28  # the default "last review": four weeks before the as-of
 # the status words of each "what changed" list (before/after/status columns)
 CHANGE_LABELS = {
-    "verdicts": c.VERDICT_LABEL,
-    "new_breaches": c.SLO_LABEL,
-    "recovered": c.SLO_LABEL,
-    "new_gaps": c.CONTROL_LABEL,
-    "closed_gaps": c.CONTROL_LABEL,
+    "verdicts": lb.VERDICT_LABEL,
+    "new_breaches": lb.SLO_LABEL,
+    "recovered": lb.SLO_LABEL,
+    "new_gaps": lb.CONTROL_LABEL,
+    "closed_gaps": lb.CONTROL_LABEL,
 }
 
 
@@ -33,22 +36,22 @@ def change_row(section: str, row: dict[str, Any]) -> dict[str, Any]:
             continue
         if section == "scores":
             sign = "+" if column == "delta" else ""
-            shown[column] = c.NA if value is None else f"{value:{sign}.1f}"
+            shown[column] = fm.NA if value is None else f"{value:{sign}.1f}"
         elif column in ("before", "after", "status"):
-            shown[column] = c.label(CHANGE_LABELS[section], value)
+            shown[column] = fm.label(CHANGE_LABELS[section], value)
         else:
             shown[column] = value
     return shown
 
 
-ctx = c.context(__file__)
-c.header(ctx, "Steering review", "Go / Conditional / No-Go per stage gate, and what changed")
+ctx = context(__file__)
+w.header(ctx, "Steering review", "Go / Conditional / No-Go per stage gate, and what changed")
 st.caption(
     "To print: collapse the sidebar and use your browser's Print (Ctrl/Cmd+P), or download the "
     "printable HTML report at the bottom (the same document as `pilotwatch report --html`)."
 )
 
-if not c.no_initiatives(ctx):
+if not w.no_initiatives(ctx):
     items = ctx.items
     ids = [i["id"] for i in items]
     shown_report = {**ctx.report, "initiatives": items}
@@ -57,11 +60,11 @@ if not c.no_initiatives(ctx):
     verdicts = pl.DataFrame(summary_rows(shown_report), schema=SUMMARY_HEADER, orient="row")
     verdicts = verdicts.with_columns(
         pl.col("Verdict").replace_strict(
-            {REPORT_VERDICT[v]: c.VERDICT_LABEL[v] for v in c.VERDICT_LABEL},
+            {REPORT_VERDICT[v]: lb.VERDICT_LABEL[v] for v in lb.VERDICT_LABEL},
             default=pl.col("Verdict"),
         )
     )
-    c.static_table(verdicts)  # static tables: every column and word fits, and they print
+    w.static_table(verdicts)  # static tables: every column and word fits, and they print
 
     st.subheader("What changed")
     default_day = (ctx.as_of - timedelta(days=COMPARE_DAYS)).date()
@@ -95,7 +98,7 @@ if not c.no_initiatives(ctx):
         for key, title in sections:
             if diff[key]:
                 st.markdown(f"**{title}**")
-                c.static_table(
+                w.static_table(
                     pl.DataFrame(
                         [change_row(key, row) for row in diff[key]], infer_schema_length=None
                     )
@@ -108,10 +111,10 @@ if not c.no_initiatives(ctx):
     if not risks:
         st.success("No open risk signals for the shown initiatives.", icon="✅")
     else:
-        c.static_table(
+        w.static_table(
             pl.DataFrame(risks).select(
                 pl.col("name").alias("initiative"),
-                pl.col("verdict").replace_strict(c.VERDICT_LABEL),
+                pl.col("verdict").replace_strict(lb.VERDICT_LABEL),
                 pl.col("title").alias("risk"),
                 pl.col("detail").alias("what to do"),
                 "owner",
@@ -127,13 +130,13 @@ if not c.no_initiatives(ctx):
     milestones = series.milestone_table(definitions, ctx.as_of, horizon_days=90)
     due = milestones.filter(pl.col("state").is_in(["overdue", "due_soon"]))
     if milestones.height == 0:
-        c.empty("milestones", "Add the 90/180/360-day plan to config/initiatives.yaml.")
+        w.empty("milestones", "Add the 90/180/360-day plan to config/initiatives.yaml.")
     elif due.height == 0:
         st.caption("No open milestone is overdue or due within 90 days.")
     else:
-        c.static_table(
+        w.static_table(
             due.select(
-                pl.col("state").replace_strict(c.MILESTONE_LABEL).alias("state"),
+                pl.col("state").replace_strict(lb.MILESTONE_LABEL).alias("state"),
                 pl.col("name").alias("initiative"),
                 "milestone",
                 pl.col("due").dt.strftime("%Y-%m-%d").alias("due"),

@@ -26,7 +26,7 @@ from pilotwatch.cli import main
 from pilotwatch.config import load_config
 from pilotwatch.engine import snapshot_dir
 from pilotwatch.sources import load_sources
-from ui.common import PAGES
+from ui.registry import PAGES
 
 T = "2026-11-16T12:00:00Z"
 INITIATIVE = "sepsis-ews"  # a shipped initiative, so every page has something to show for it
