@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
+from core.enums import GAP_STATUSES
 from metrics import series
 from ui import formats as fm
 from ui import labels as lb
@@ -162,16 +163,17 @@ if not w.no_initiatives(ctx):
         st.subheader("Controls by initiative")
         matrix = series.compliance_matrix(controls, ids)
         status_columns = [i for i in ids if i in matrix.columns]
+        if ctx.summary:  # on the statuses themselves, before they become labels
+            matrix = matrix.filter(
+                pl.any_horizontal(
+                    pl.col(i).is_in(GAP_STATUSES).fill_null(False) for i in status_columns
+                )
+            )
+            st.caption("Executive view: only controls with a gap somewhere.")
         shown = matrix.with_columns(
             pl.col(i).fill_null("not_required").replace_strict(lb.MATRIX_LABEL).alias(i)
             for i in status_columns
         ).select("control", *status_columns)
-        if ctx.summary:
-            shown = shown.filter(
-                pl.any_horizontal(pl.col(i).str.starts_with("❌") | pl.col(i).str.starts_with("⌛"))
-                for i in status_columns
-            )
-            st.caption("Executive view: only controls with a gap somewhere.")
         # every initiative gets a narrow column headed by its id (its name on hover)
         w.table(
             shown.rename({i: names[i] for i in status_columns}),

@@ -28,8 +28,6 @@ else:
         r["source"]: r["age_hours"]
         for r in ctx.portfolio.freshness.select("source", "age_hours").to_dicts()
     }
-    default_budget = ctx.config.settings.default_freshness
-    budgets = {s.name: s.freshness or default_budget for s in ctx.config.sources}
     rows = []
     for h in health:
         f = fresh.get(h.source, {})
@@ -54,7 +52,7 @@ else:
                 else None,
                 "stale": "🕰️ stale" if f.get("stale") else ("fresh" if f else "—"),
                 "age h at as-of": age.get(h.source),
-                "freshness budget": budgets.get(h.source, "—"),
+                "freshness budget": fm.duration(f.get("freshness_seconds")),
                 "serves": ", ".join(f.get("serves", [])),
                 "last success": h.last_success,
                 "last error": h.last_error or "",
