@@ -194,7 +194,7 @@ def test_a_late_result_is_discarded_and_never_replaces_the_snapshot(
 def test_the_measuring_step_is_under_the_deadline_too(
     root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    measure = sources_module._measure
+    measure = sources_module.measure
     release = threading.Event()
 
     def slow_measure(spec: Any, load: Any) -> Any:
@@ -202,7 +202,7 @@ def test_the_measuring_step_is_under_the_deadline_too(
             release.wait(20)  # the collect of a huge table
         return measure(spec, load)
 
-    monkeypatch.setattr(sources_module, "_measure", slow_measure)
+    monkeypatch.setattr(sources_module, "measure", slow_measure)
     config = Config(
         sources=[source("heavy", "a", load_timeout="1s"), source("light", "b")], root=str(root)
     )
@@ -218,14 +218,14 @@ def test_the_measuring_step_is_under_the_deadline_too(
 def test_a_plugin_that_exits_fails_only_its_own_source(
     root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    measure = sources_module._measure
+    measure = sources_module.measure
 
     def exiting(spec: Any, load: Any) -> Any:
         if spec.name == "quits":
             sys.exit(4)
         return measure(spec, load)
 
-    monkeypatch.setattr(sources_module, "_measure", exiting)
+    monkeypatch.setattr(sources_module, "measure", exiting)
     config = Config(sources=[source("quits", "a"), source("stays", "b")], root=str(root))
     quits, stays = load_sources(config, None).health
     assert stays.ok
