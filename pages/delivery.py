@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import altair as alt
 import polars as pl
 import streamlit as st
@@ -10,17 +12,12 @@ from metrics import series
 from ui import formats as fm
 from ui import labels as lb
 from ui import widgets as w
-from ui.context import context
+from ui.context import Context, context
 
-ctx = context(__file__)
-w.header(ctx, "Delivery and incidents", "Can each team ship safely, and what is on fire")
 
-if not w.no_initiatives(ctx):
-    items = ctx.items
-    ids = [i["id"] for i in items]
-    names = {i["id"]: i["name"] for i in items}
+def four_keys(ctx: Context, items: list[dict[str, Any]]) -> None:
+    """The DORA four keys per initiative: value, level and n side by side."""
     settings = ctx.config.settings
-
     st.subheader("The four keys")
     rows = []
     for item in items:
@@ -102,6 +99,10 @@ if not w.no_initiatives(ctx):
             key="dora_more",
         )
 
+
+def trends(ctx: Context, ids: list[str], names: dict[str, str]) -> None:
+    """Weekly deployments and failed changes, then incidents opened per week."""
+    settings = ctx.config.settings
     window = ctx.delivery_window
     st.subheader("Trends")
     weekly = series.weekly_deployments(
@@ -114,125 +115,198 @@ if not w.no_initiatives(ctx):
         w.empty(
             "weekly blocks", f"The delivery window ({settings.delivery_window}) is under 7 days."
         )
-    else:
-        # both charts share these weekly bins (7-day blocks ending at the as-of) as their x axis
-        weeks = weekly.sort("week_start").get_column("week").unique(maintain_order=True).to_list()
-        ticks = weeks[::-3][::-1]  # every third week, ending on the latest
-        week_axis = alt.X(
-            "week:O",
-            sort=weeks,
-            scale=alt.Scale(domain=weeks),
-            title="week starting (UTC)",
-            axis=alt.Axis(values=ticks, labelAngle=0),
+        return
+    # both charts share these weekly bins (7-day blocks ending at the as-of) as their x axis
+    weeks = weekly.sort("week_start").get_column("week").unique(maintain_order=True).to_list()
+    ticks = weeks[::-3][::-1]  # every third week, ending on the latest
+    week_axis = alt.X(
+        "week:O",
+        sort=weeks,
+        scale=alt.Scale(domain=weeks),
+        title="week starting (UTC)",
+        axis=alt.Axis(values=ticks, labelAngle=0),
+    )
+    long = weekly.unpivot(
+        on=["deployments", "failed"],
+        index=["name", "week_start", "week"],
+        variable_name="count of",
+        value_name="n",
+    ).with_columns(
+        pl.col("count of").replace({"failed": "failed changes"}),
+    )
+    kinds = ["deployments", "failed changes"]
+    legend = alt.Legend(title=None, orient="top", symbolType="stroke", symbolStrokeWidth=2)
+    trend = (
+        alt.Chart(long)
+        .mark_line(point=True)
+        .encode(
+            x=week_axis,
+            y=alt.Y("n:Q", title=None, axis=alt.Axis(tickMinStep=1, format="d")),
+            color=alt.Color(
+                "count of:N",
+                scale=alt.Scale(domain=kinds, range=[lb.OKABE["blue"], lb.OKABE["vermillion"]]),
+                legend=legend,
+            ),
+            strokeDash=alt.StrokeDash(
+                "count of:N", scale=alt.Scale(domain=kinds, range=[[1, 0], [4, 3]]),
+                legend=legend,
+            ),
+            shape=alt.Shape(
+                "count of:N", scale=alt.Scale(domain=kinds, range=["circle", "triangle"]),
+                legend=None,
+            ),
+            tooltip=["name", "week_start", "count of", "n"],
         )
-        long = weekly.unpivot(
-            on=["deployments", "failed"],
-            index=["name", "week_start", "week"],
-            variable_name="count of",
-            value_name="n",
-        ).with_columns(
-            pl.col("count of").replace({"failed": "failed changes"}),
+        .properties(width=170, height=110)
+        .facet(
+            facet=alt.Facet(
+                "name:N",
+                sort=[names[i] for i in ids],
+                title=None,
+                header=alt.Header(labelLimit=200, labelFontWeight="bold", labelAnchor="start"),
+            ),
+            columns=4,
+            spacing={"row": 18, "column": 24},
         )
-        kinds = ["deployments", "failed changes"]
-        legend = alt.Legend(title=None, orient="top", symbolType="stroke", symbolStrokeWidth=2)
-        trend = (
-            alt.Chart(long)
-            .mark_line(point=True)
+        .resolve_scale(y="independent")
+    )  # fmt: skip
+    w.chart(
+        trend,
+        "Production deployments and failed changes per week (7-day blocks ending at the "
+        "as-of), one small chart per initiative; failed changes are dashed triangles.",
+    )
+    st.caption("Deployments per week; each small chart has its own y scale.")
+    # linked_incidents holds every incident opened before the as-of: all a weekly count needs
+    weekly_inc = series.weekly_incidents(
+        ctx.portfolio.linked_incidents, ids, ctx.as_of, window
+    ).with_columns(
+        pl.col("initiative").replace_strict(names).alias("name"),
+        pl.format("sev {}", "severity").alias("sev"),
+        pl.col("week_start").dt.strftime("%b %d").alias("week"),
+    )
+    incident_chart(weekly_inc, week_axis)
+
+
+def incident_chart(weekly_inc: pl.DataFrame, week_axis: alt.X) -> None:
+    """Incidents opened per week (the trend's weekly blocks), stacked by severity."""
+    if weekly_inc.height:
+        bars = (
+            alt.Chart(weekly_inc)
+            .mark_bar(stroke="white", strokeWidth=1)
             .encode(
                 x=week_axis,
-                y=alt.Y("n:Q", title=None, axis=alt.Axis(tickMinStep=1, format="d")),
+                y=alt.Y(
+                    "opened:Q",
+                    title="incidents opened",
+                    stack="zero",
+                    axis=alt.Axis(tickMinStep=1),
+                ),
                 color=alt.Color(
-                    "count of:N",
-                    scale=alt.Scale(domain=kinds, range=[lb.OKABE["blue"], lb.OKABE["vermillion"]]),
-                    legend=legend,
+                    "sev:N",
+                    title="severity",
+                    scale=alt.Scale(
+                        domain=["sev 1", "sev 2", "sev 3", "sev 4"],
+                        range=[
+                            lb.OKABE["vermillion"],
+                            lb.OKABE["orange"],
+                            lb.OKABE["sky"],
+                            lb.OKABE["grey"],
+                        ],
+                    ),
+                    legend=alt.Legend(orient="top", title=None),
                 ),
-                strokeDash=alt.StrokeDash(
-                    "count of:N", scale=alt.Scale(domain=kinds, range=[[1, 0], [4, 3]]),
-                    legend=legend,
-                ),
-                shape=alt.Shape(
-                    "count of:N", scale=alt.Scale(domain=kinds, range=["circle", "triangle"]),
-                    legend=None,
-                ),
-                tooltip=["name", "week_start", "count of", "n"],
+                order=alt.Order("severity:Q"),
+                tooltip=["name", "week_start", "sev", "opened"],
             )
-            .properties(width=170, height=110)
-            .facet(
-                facet=alt.Facet(
-                    "name:N",
-                    sort=[names[i] for i in ids],
-                    title=None,
-                    header=alt.Header(labelLimit=200, labelFontWeight="bold", labelAnchor="start"),
-                ),
-                columns=4,
-                spacing={"row": 18, "column": 24},
+        )
+        labels = (
+            alt.Chart(weekly_inc)
+            .mark_text(color="black", baseline="top", dy=3, fontSize=10)
+            .encode(
+                x=week_axis,
+                y=alt.Y("opened:Q", stack="zero"),
+                detail="name:N",
+                order=alt.Order("severity:Q"),
+                text="sev:N",
             )
-            .resolve_scale(y="independent")
-        )  # fmt: skip
+        )
+        st.markdown("**Incidents opened per week, all shown initiatives**")
         w.chart(
-            trend,
-            "Production deployments and failed changes per week (7-day blocks ending at the "
-            "as-of), one small chart per initiative; failed changes are dashed triangles.",
+            (bars + labels).properties(height=180),
+            "Incidents opened per week (the same weekly blocks), stacked by severity and "
+            "labelled with it; tooltips name the initiative of each segment.",
         )
-        st.caption("Deployments per week; each small chart has its own y scale.")
-        # linked_incidents holds every incident opened before the as-of: all a weekly count needs
-        weekly_inc = series.weekly_incidents(
-            ctx.portfolio.linked_incidents, ids, ctx.as_of, window
-        ).with_columns(
-            pl.col("initiative").replace_strict(names).alias("name"),
-            pl.format("sev {}", "severity").alias("sev"),
-            pl.col("week_start").dt.strftime("%b %d").alias("week"),
-        )
-        if weekly_inc.height:
-            bars = (
-                alt.Chart(weekly_inc)
-                .mark_bar(stroke="white", strokeWidth=1)
-                .encode(
-                    x=week_axis,
-                    y=alt.Y(
-                        "opened:Q",
-                        title="incidents opened",
-                        stack="zero",
-                        axis=alt.Axis(tickMinStep=1),
-                    ),
-                    color=alt.Color(
-                        "sev:N",
-                        title="severity",
-                        scale=alt.Scale(
-                            domain=["sev 1", "sev 2", "sev 3", "sev 4"],
-                            range=[
-                                lb.OKABE["vermillion"],
-                                lb.OKABE["orange"],
-                                lb.OKABE["sky"],
-                                lb.OKABE["grey"],
-                            ],
-                        ),
-                        legend=alt.Legend(orient="top", title=None),
-                    ),
-                    order=alt.Order("severity:Q"),
-                    tooltip=["name", "week_start", "sev", "opened"],
-                )
-            )
-            labels = (
-                alt.Chart(weekly_inc)
-                .mark_text(color="black", baseline="top", dy=3, fontSize=10)
-                .encode(
-                    x=week_axis,
-                    y=alt.Y("opened:Q", stack="zero"),
-                    detail="name:N",
-                    order=alt.Order("severity:Q"),
-                    text="sev:N",
-                )
-            )
-            st.markdown("**Incidents opened per week, all shown initiatives**")
-            w.chart(
-                (bars + labels).properties(height=180),
-                "Incidents opened per week (the same weekly blocks), stacked by severity and "
-                "labelled with it; tooltips name the initiative of each segment.",
-            )
-        else:
-            st.caption("No incident opened in the delivery window.")
+    else:
+        st.caption("No incident opened in the delivery window.")
 
+
+def incident_columns() -> dict[str, Any]:
+    """Column labels and widths of the incident tables."""
+    return {
+        "incident_id": st.column_config.TextColumn("incident", width=75),
+        "initiative": st.column_config.TextColumn(width=140),
+        "severity": st.column_config.NumberColumn(
+            "sev", width=40, help="Severity (1 = most severe)"
+        ),
+        "title": st.column_config.TextColumn(width=150),
+        "opened_at": w.when_column("opened (UTC)", width=120),
+        "acknowledged_at": w.when_column("acknowledged (UTC)", width=140),
+        "resolved_at": w.when_column("resolved (UTC)", width=120),
+        "open": st.column_config.TextColumn(width=50, help="Still open at the as-of"),
+        "patient_impact": st.column_config.TextColumn(
+            "patient", width=60, help="Patient-impacting"
+        ),
+        "deploy_id": st.column_config.TextColumn(
+            "reported deploy", width=110, help="The deployment the incident names (deploy_id)"
+        ),
+        "linked_deploy_id": st.column_config.TextColumn(
+            "linked deploy", width=80, help="The deployment it counts against"
+        ),
+        "link_method": st.column_config.TextColumn("linked by", width=90),
+    }
+
+
+def incident_list(incidents: pl.DataFrame) -> None:
+    """The incidents of the window, with the acknowledged times and links folded away."""
+    table = incidents.select(
+        "incident_id",
+        "initiative",
+        "severity",
+        "title",
+        "opened_at",
+        "acknowledged_at",
+        "resolved_at",
+        *w.incident_flags(),
+        "deploy_id",
+        "linked_deploy_id",
+        "link_method",
+    )
+    w.table(
+        table.select(
+            "incident_id", "initiative", "severity", "title", "opened_at", "resolved_at",
+            "open", "patient_impact", "linked_deploy_id", "link_method",
+        ),
+        incident_columns(),
+        key="incident_table",
+    )  # fmt: skip
+    st.caption(
+        "Open incidents opened before the window are listed too. Titles are operational free "
+        "text; the canonical incidents table carries no patient data."
+    )
+    with st.expander("Acknowledged times and the deployment each incident reports"):
+        w.table(
+            table.select(
+                "incident_id", "initiative", "acknowledged_at", "deploy_id",
+                "linked_deploy_id", "link_method",
+            ),
+            incident_columns(),
+            key="incident_more",
+        )  # fmt: skip
+
+
+def incident_section(ctx: Context, items: list[dict[str, Any]], ids: list[str]) -> pl.DataFrame:
+    """Per-initiative incident numbers (report) and the incidents of the window."""
+    names = {i["id"]: i["name"] for i in items}
     st.subheader("Incidents")
     summary = pl.DataFrame(
         [
@@ -259,28 +333,10 @@ if not w.no_initiatives(ctx):
         key="incident_summary",
     )
     incidents = series.incidents_in_window(
-        ctx.portfolio.linked_incidents.filter(pl.col("initiative").is_in(ids)), ctx.as_of, window
+        ctx.portfolio.linked_incidents.filter(pl.col("initiative").is_in(ids)),
+        ctx.as_of,
+        ctx.delivery_window,
     ).with_columns(pl.col("initiative").replace_strict(names).alias("initiative"))
-    incident_columns = {
-        "incident_id": st.column_config.TextColumn("incident", width=75),
-        "initiative": st.column_config.TextColumn(width=140),
-        "severity": number("sev", width=40, help="Severity (1 = most severe)"),
-        "title": st.column_config.TextColumn(width=150),
-        "opened_at": w.when_column("opened (UTC)", width=120),
-        "acknowledged_at": w.when_column("acknowledged (UTC)", width=140),
-        "resolved_at": w.when_column("resolved (UTC)", width=120),
-        "open": st.column_config.TextColumn(width=50, help="Still open at the as-of"),
-        "patient_impact": st.column_config.TextColumn(
-            "patient", width=60, help="Patient-impacting"
-        ),
-        "deploy_id": st.column_config.TextColumn(
-            "reported deploy", width=110, help="The deployment the incident names (deploy_id)"
-        ),
-        "linked_deploy_id": st.column_config.TextColumn(
-            "linked deploy", width=80, help="The deployment it counts against"
-        ),
-        "link_method": st.column_config.TextColumn("linked by", width=90),
-    }
     if incidents.height == 0:
         w.empty(
             "incidents in the delivery window",
@@ -288,41 +344,12 @@ if not w.no_initiatives(ctx):
             "docs/connectors.md).",
         )
     else:
-        table = incidents.select(
-            "incident_id",
-            "initiative",
-            "severity",
-            "title",
-            "opened_at",
-            "acknowledged_at",
-            "resolved_at",
-            *w.incident_flags(),
-            "deploy_id",
-            "linked_deploy_id",
-            "link_method",
-        )
-        w.table(
-            table.select(
-                "incident_id", "initiative", "severity", "title", "opened_at", "resolved_at",
-                "open", "patient_impact", "linked_deploy_id", "link_method",
-            ),
-            incident_columns,
-            key="incident_table",
-        )  # fmt: skip
-        st.caption(
-            "Open incidents opened before the window are listed too. Titles are operational free "
-            "text; the canonical incidents table carries no patient data."
-        )
-        with st.expander("Acknowledged times and the deployment each incident reports"):
-            w.table(
-                table.select(
-                    "incident_id", "initiative", "acknowledged_at", "deploy_id",
-                    "linked_deploy_id", "link_method",
-                ),
-                incident_columns,
-                key="incident_more",
-            )  # fmt: skip
+        incident_list(incidents)
+    return incidents
 
+
+def unlinked_section(items: list[dict[str, Any]], incidents: pl.DataFrame) -> None:
+    """Incidents that no rule linked to a deployment."""
     st.subheader("Unlinked incidents")
     unlinked = incidents.filter(pl.col("in_window") & (pl.col("link_method") == "unlinked"))
     per = {i["name"]: i["delivery"]["unlinked_incidents"] for i in items}
@@ -333,9 +360,14 @@ if not w.no_initiatives(ctx):
     if unlinked.height:
         w.table(
             unlinked.select("incident_id", "initiative", "severity", "title", "opened_at"),
-            {**incident_columns, "title": st.column_config.TextColumn(width=400)},
+            {**incident_columns(), "title": st.column_config.TextColumn(width=400)},
             key="unlinked_table",
         )
+
+
+def linking_rules(ctx: Context) -> None:
+    """How incidents are linked to deployments (the rules and the link window)."""
+    settings = ctx.config.settings
     with st.expander("How incidents are linked to deployments", expanded=not ctx.summary):
         st.markdown(
             f"""
@@ -354,3 +386,20 @@ The `link_method` column above shows which rule applied. To link an incident exp
 `settings.link_window` in config/settings.yaml.
 """
         )
+
+
+def render(ctx: Context) -> None:
+    """The Delivery and incidents page."""
+    w.header(ctx, "Delivery and incidents", "Can each team ship safely, and what is on fire")
+    if w.no_initiatives(ctx):
+        return
+    items = ctx.items
+    ids = [i["id"] for i in items]
+    four_keys(ctx, items)
+    trends(ctx, ids, {i["id"]: i["name"] for i in items})
+    incidents = incident_section(ctx, items, ids)
+    unlinked_section(items, incidents)
+    linking_rules(ctx)
+
+
+render(context(__file__))
