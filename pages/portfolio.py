@@ -7,7 +7,7 @@ import polars as pl
 import streamlit as st
 
 from core.models import STAGES
-from metrics import series
+from pilotwatch.report import views
 from ui import formats as fm
 from ui import labels as lb
 from ui import widgets as w
@@ -18,12 +18,12 @@ w.header(ctx, "Portfolio", "Which pilots are ready for their next stage, and why
 
 if not w.no_initiatives(ctx):
     items = ctx.items
-    counts = series.verdict_counts(items)
+    counts = views.verdict_counts(items)
     cols = st.columns(len(counts))
     for col, row in zip(cols, counts.to_dicts(), strict=True):
         col.metric(lb.VERDICT_LABEL[row["verdict"]], row["count"], border=True)
 
-    slo_counts = {r["initiative"]: r for r in series.slo_status_counts(items).to_dicts()}
+    slo_counts = {r["initiative"]: r for r in views.slo_status_counts(items).to_dicts()}
     rows = []
     for item in items:
         readiness = item["readiness"]
@@ -139,7 +139,7 @@ if not w.no_initiatives(ctx):
             w.page_link("pages/initiative.py", f"Open {item['name']}", initiative=item["id"])
 
     st.subheader("Readiness by dimension")
-    matrix = series.dimension_matrix(items).with_columns(
+    matrix = views.dimension_matrix(items).with_columns(
         pl.col("outcome")
         .replace_strict(lb.OUTCOME_SYMBOL, default=pl.col("outcome"))
         .alias("symbol"),
@@ -180,7 +180,7 @@ if not w.no_initiatives(ctx):
         )
 
     st.subheader("Stage funnel")
-    funnel = series.stage_funnel(items).filter(pl.col("count") > 0)
+    funnel = views.stage_funnel(items).filter(pl.col("count") > 0)
     funnel = funnel.with_columns(
         pl.col("verdict").replace_strict(lb.VERDICT_WORD).alias("gate verdict"),
         pl.format("{} {}", "count", pl.col("verdict").replace_strict(lb.VERDICT_SHORT)).alias(

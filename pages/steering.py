@@ -8,10 +8,10 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from metrics import compare, series
+from metrics import series
 from pilotwatch.render import SUMMARY_HEADER, render_html, summary_rows
 from pilotwatch.render import VERDICT_LABEL as REPORT_VERDICT
-from pilotwatch.report import dumps
+from pilotwatch.report import compare, dumps
 from ui import formats as fm
 from ui import labels as lb
 from ui import widgets as w
