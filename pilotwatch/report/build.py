@@ -1,4 +1,4 @@
-"""The schema-1 report (docs/metrics.md, "The report (JSON)"), built only from the Portfolio frames."""
+"""The schema-1 report (docs/metrics.md, "The report (JSON)") built from the Portfolio frames."""
 
 from __future__ import annotations
 
