@@ -30,7 +30,7 @@ from core.enums import (
     Verdict,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 GATE_KEY = "x-gate-metric"
 
 
