@@ -176,8 +176,10 @@ def conform(
             parsed.append(parse_native(pl.col(held), dtype, target, timezone).alias(name))
             fails, present = may_fail(dtype, target), is_present(pl.col(held), dtype)
 
-            def show(masked: pl.Expr, dtype: pl.DataType = dtype) -> pl.Expr:
+            def show_native(masked: pl.Expr, dtype: pl.DataType = dtype) -> pl.Expr:
                 return quote(as_text(masked, dtype))
+
+            show: Callable[[pl.Expr], pl.Expr] = show_native
         else:
             text = as_text(value, dtype, trim_text)
             if name in values:

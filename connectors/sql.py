@@ -271,7 +271,7 @@ class SqlConnector(Connector):
             location = pl.format(f"{origin} row {{}}", pl.col(ROW))
         return frame, location, origin, warnings
 
-    def _select(self, conn: Connection, table: str, name: str, key: str | None) -> sa.Select:
+    def _select(self, conn: Connection, table: str, name: str, key: str | None) -> sa.Select[Any]:
         """SELECT only the mapped canonical columns present in `name` (plus the key)."""
         schema, _, bare = name.rpartition(".")
         try:
@@ -300,7 +300,9 @@ class SqlConnector(Connector):
             if real_key is None:
                 raise SourceConfigError(self.spec.name, f"table {name}: no key column {key!r}")
             columns.setdefault(key, real_key)
-        selected = [sa.column(real).label(label) for label, real in columns.items()]
+        selected: list[sa.Label[Any]] = [
+            sa.column(real).label(label) for label, real in columns.items()
+        ]
         query = sa.select(*selected).select_from(sa.table(bare, schema=schema or None))
         return query.order_by(sa.column(columns[key])) if key else query
 

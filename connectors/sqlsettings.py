@@ -18,7 +18,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
+from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -132,9 +132,17 @@ def _top_shape(data: Any) -> list[str]:
     return []
 
 
+def _init_details(error: ErrorDetails) -> InitErrorDetails:
+    """A reported error as the input to rebuild it (its context kept when it has one)."""
+    details = InitErrorDetails(type=error["type"], loc=error["loc"], input=error["input"])
+    if "ctx" in error:
+        details["ctx"] = error["ctx"]
+    return details
+
+
 def _with_shape_problems(data: Any, handler: Any, problems: list[str]) -> Any:
     """Run the field validation and report `problems` beside its errors, never instead."""
-    shape = [
+    shape: list[InitErrorDetails] = [
         {"type": PydanticCustomError("settings_shape", problem), "loc": (), "input": data}
         for problem in problems
     ]
@@ -143,11 +151,7 @@ def _with_shape_problems(data: Any, handler: Any, problems: list[str]) -> Any:
     except ValidationError as exc:
         if not shape:
             raise
-        line = [
-            {"type": e["type"], "loc": e["loc"], "input": e["input"]}
-            | ({"ctx": e["ctx"]} if "ctx" in e else {})
-            for e in exc.errors()
-        ]
+        line = [_init_details(e) for e in exc.errors()]
         raise ValidationError.from_exception_data(exc.title, [*line, *shape]) from None
     if shape:
         raise ValidationError.from_exception_data("SqlSettings", shape)
@@ -173,7 +177,7 @@ class SqlSettings(SqlTableSettings):
 
     @model_validator(mode="wrap")
     @classmethod
-    def _shape(cls, data: Any, handler: ModelWrapValidatorHandler[SqlSettings]) -> Any:  # type: ignore[override]
+    def _shape(cls, data: Any, handler: ModelWrapValidatorHandler[SqlSettings]) -> Any:
         # the URL's dialect, for the queries validated inside (per-table ones included)
         url = data.get("url") if isinstance(data, Mapping) else None
         token = _DIALECT.set(_dialect_of(url))

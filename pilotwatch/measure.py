@@ -72,6 +72,7 @@ def measure(spec: SourceSpec, load: SourceLoad) -> Measured:
         # a quarantined row's reason and location: counted over bad rows only (never formatted
         # for the good rows of a big table)
         bad_redactions = _sum_of(REDACTED_BAD, names)
+        good_newest: pl.DataFrame | None
         if table in LAZY_TABLES:
             # one pass: counts, and the newest good row per initiative (for freshness later)
             stats_plan = frame.group_by("initiative").agg(

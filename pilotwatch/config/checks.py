@@ -40,7 +40,7 @@ def cross_check(
     for i, slo in enumerate(config.slos):
         if slo.initiative not in known:
             position, file, index = origin("slos", i)
-            path = ("slos", position, "initiative")
+            path: tuple[Any, ...] = ("slos", position, "initiative")
             collector.add(
                 file,
                 format_path(path),
