@@ -3,46 +3,43 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import polars as pl
 import streamlit as st
 
+from connectors.base import SourceHealth
 from metrics import series
 from ui import formats as fm
 from ui import widgets as w
-from ui.context import context
+from ui.context import Context, context
 
-ctx = context(__file__)
-w.header(ctx, "Data sources", "Where every number comes from, and how fresh it is")
 
-health = ctx.data.health
-if not health:
-    w.empty(
-        "data sources configured",
-        "Add connector instances to config/sources.yaml (docs/connectors.md), e.g. a `file` "
-        "source for CSV or Parquet, then reload.",
-    )
-else:
+def load_state(h: SourceHealth) -> str:
+    """How the last load went, in words (a failed source keeps or discards its snapshot)."""
+    if h.ok:
+        return "✅ loaded"
+    if h.using_snapshot:
+        return "⚠️ failed, showing snapshot"
+    return "❌ failed, snapshot discarded" if w.snapshot_discarded(h) else "❌ failed"
+
+
+def source_rows(ctx: Context) -> list[dict[str, Any]]:
+    """One row per source: its load (health) and its freshness at the as-of (report)."""
     fresh = {r["source"]: r for r in ctx.report.get("sources", [])}
     age = {
         r["source"]: r["age_hours"]
         for r in ctx.portfolio.freshness.select("source", "age_hours").to_dicts()
     }
     rows = []
-    for h in health:
+    for h in ctx.data.health:
         f = fresh.get(h.source, {})
-        if not h.ok and h.using_snapshot:
-            state = "⚠️ failed, showing snapshot"
-        elif not h.ok:
-            state = "❌ failed, snapshot discarded" if w.snapshot_discarded(h) else "❌ failed"
-        else:
-            state = "✅ loaded"
         rows.append(
             {
                 "source": h.source,
                 "type": h.type,
                 "tables": ", ".join(h.tables),
-                "load": state,
+                "load": load_state(h),
                 "rows": h.rows,
                 "quarantined": h.quarantined,
                 "redacted": h.redacted,
@@ -60,9 +57,13 @@ else:
                 "warnings": " | ".join(h.warnings),
             }
         )
-    frame = pl.DataFrame(rows, infer_schema_length=None)
+    return rows
+
+
+def columns() -> dict[str, Any]:
+    """Column labels, widths and help of both source tables."""
     text, number = st.column_config.TextColumn, st.column_config.NumberColumn
-    columns = {
+    return {
         "source": text(width=170),
         "type": text(width=55),
         "tables": text(width=120),
@@ -85,13 +86,18 @@ else:
         ),
         "serves": text(help="Initiatives this source feeds"),
     }
+
+
+def source_tables(ctx: Context) -> None:
+    """The loading table, the freshness table and every source warning."""
+    frame = pl.DataFrame(source_rows(ctx), infer_schema_length=None)
     st.subheader("Loading")
     w.table(
         frame.select(
             "source", "type", "tables", "load", "rows", "quarantined", "redacted", "last success",
             *(["load s"] if ctx.detailed else []), "last error",
         ),
-        columns,
+        columns(),
         key="source_table",
     )  # fmt: skip
     st.subheader("Freshness at the as-of")
@@ -100,7 +106,7 @@ else:
             "source", "newest before as-of", "stale", "age h at as-of", "freshness budget",
             "newest row loaded", "serves",
         ),
-        columns,
+        columns(),
         key="freshness_table",
     )  # fmt: skip
     st.caption(
@@ -108,10 +114,13 @@ else:
         "budget; stale sources count against the initiatives they serve (gate dimension `data`). "
         "A failing source keeps its last good snapshot (data/.snapshots) when there is one."
     )
-    for h in health:
+    for h in ctx.data.health:
         for warning in h.warnings:
             st.caption(f"{fm.plain(h.source)}: {fm.plain(warning)}")
 
+
+def quarantined(ctx: Context) -> None:
+    """Rows kept out of every metric, by reason and one by one."""
     st.subheader("Quarantined rows")
     quarantine = ctx.data.quarantine
     if quarantine.height == 0:
@@ -132,3 +141,20 @@ else:
             "Quarantined rows are counted and kept out of every metric, never silently dropped. "
             "Fix them at the source or in the source's column/value mapping (config/sources.yaml)."
         )
+
+
+def render(ctx: Context) -> None:
+    """The Data sources page."""
+    w.header(ctx, "Data sources", "Where every number comes from, and how fresh it is")
+    if not ctx.data.health:
+        w.empty(
+            "data sources configured",
+            "Add connector instances to config/sources.yaml (docs/connectors.md), e.g. a `file` "
+            "source for CSV or Parquet, then reload.",
+        )
+        return
+    source_tables(ctx)
+    quarantined(ctx)
+
+
+render(context(__file__))
