@@ -12,6 +12,7 @@ from metrics import series
 from ui import formats as fm
 from ui import labels as lb
 from ui import widgets as w
+from ui.charts import incident_chart
 from ui.context import Context, context
 
 
@@ -185,59 +186,6 @@ def trends(ctx: Context, ids: list[str], names: dict[str, str]) -> None:
         pl.col("week_start").dt.strftime("%b %d").alias("week"),
     )
     incident_chart(weekly_inc, week_axis)
-
-
-def incident_chart(weekly_inc: pl.DataFrame, week_axis: alt.X) -> None:
-    """Incidents opened per week (the trend's weekly blocks), stacked by severity."""
-    if weekly_inc.height:
-        bars = (
-            alt.Chart(weekly_inc)
-            .mark_bar(stroke="white", strokeWidth=1)
-            .encode(
-                x=week_axis,
-                y=alt.Y(
-                    "opened:Q",
-                    title="incidents opened",
-                    stack="zero",
-                    axis=alt.Axis(tickMinStep=1),
-                ),
-                color=alt.Color(
-                    "sev:N",
-                    title="severity",
-                    scale=alt.Scale(
-                        domain=["sev 1", "sev 2", "sev 3", "sev 4"],
-                        range=[
-                            lb.OKABE["vermillion"],
-                            lb.OKABE["orange"],
-                            lb.OKABE["sky"],
-                            lb.OKABE["grey"],
-                        ],
-                    ),
-                    legend=alt.Legend(orient="top", title=None),
-                ),
-                order=alt.Order("severity:Q"),
-                tooltip=["name", "week_start", "sev", "opened"],
-            )
-        )
-        labels = (
-            alt.Chart(weekly_inc)
-            .mark_text(color="black", baseline="top", dy=3, fontSize=10)
-            .encode(
-                x=week_axis,
-                y=alt.Y("opened:Q", stack="zero"),
-                detail="name:N",
-                order=alt.Order("severity:Q"),
-                text="sev:N",
-            )
-        )
-        st.markdown("**Incidents opened per week, all shown initiatives**")
-        w.chart(
-            (bars + labels).properties(height=180),
-            "Incidents opened per week (the same weekly blocks), stacked by severity and "
-            "labelled with it; tooltips name the initiative of each segment.",
-        )
-    else:
-        st.caption("No incident opened in the delivery window.")
 
 
 def incident_columns() -> dict[str, Any]:
