@@ -28,12 +28,12 @@ def coverage_table(ctx: Context) -> None:
     summary = pl.DataFrame(
         [
             {
-                "initiative": i["name"],
-                "gate": i["gate"],
-                "required": i["compliance"]["required"],
-                "coverage": fm.pct(i["compliance"]["coverage"], 1),
-                "gaps": i["compliance"]["gap_count"],
-                "expiring soon": i["compliance"]["expiring_count"],
+                "initiative": i.name,
+                "gate": i.gate,
+                "required": i.compliance.required,
+                "coverage": fm.pct(i.compliance.coverage, 1),
+                "gaps": i.compliance.gap_count,
+                "expiring soon": i.compliance.expiring_count,
             }
             for i in ctx.items
         ],
@@ -54,8 +54,8 @@ def coverage_table(ctx: Context) -> None:
 
 def enriched_controls(ctx: Context, controls: pl.DataFrame) -> pl.DataFrame:
     """The shown initiatives' controls with their names and an owner for every row."""
-    names = {i["id"]: i["name"] for i in ctx.items}
-    owners = {i["id"]: i["owner"] for i in ctx.items}
+    names = {i.id: i.name for i in ctx.items}
+    owners = {i.id: i.owner for i in ctx.items}
     owner_or_fallback = (
         pl.when(pl.col("owner").fill_null("").str.strip_chars() != "")
         .then(pl.col("owner"))
@@ -157,7 +157,7 @@ def expiring_table(ctx: Context, enriched: pl.DataFrame) -> None:
 
 def control_matrix(ctx: Context, controls: pl.DataFrame, ids: list[str]) -> None:
     """Every control against every shown initiative (executives: only rows with a gap)."""
-    names = {i["id"]: i["name"] for i in ctx.items}
+    names = {i.id: i.name for i in ctx.items}
     st.subheader("Controls by initiative")
     matrix = series.compliance_matrix(controls, ids)
     status_columns = [i for i in ids if i in matrix.columns]
@@ -197,7 +197,7 @@ def render(ctx: Context) -> None:
     w.header(ctx, "Compliance", "HIPAA Security Rule safeguards and product controls per gate")
     if w.no_initiatives(ctx):
         return
-    ids = [i["id"] for i in ctx.items]
+    ids = [i.id for i in ctx.items]
     controls = ctx.portfolio.controls.filter(pl.col("initiative").is_in(ids))
     coverage_table(ctx)
     if not ctx.config.controls:

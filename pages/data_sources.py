@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import polars as pl
@@ -26,14 +25,14 @@ def load_state(h: SourceHealth) -> str:
 
 def source_rows(ctx: Context) -> list[dict[str, Any]]:
     """One row per source: its load (health) and its freshness at the as-of (report)."""
-    fresh = {r["source"]: r for r in ctx.report.get("sources", [])}
+    fresh = {r.source: r for r in ctx.report.sources}
     age = {
         r["source"]: r["age_hours"]
         for r in ctx.portfolio.freshness.select("source", "age_hours").to_dicts()
     }
     rows = []
     for h in ctx.data.health:
-        f = fresh.get(h.source, {})
+        f = fresh.get(h.source)
         rows.append(
             {
                 "source": h.source,
@@ -44,13 +43,11 @@ def source_rows(ctx: Context) -> list[dict[str, Any]]:
                 "quarantined": h.quarantined,
                 "redacted": h.redacted,
                 "newest row loaded": h.newest,
-                "newest before as-of": datetime.fromisoformat(f["newest"])
-                if f.get("newest")
-                else None,
-                "stale": "🕰️ stale" if f.get("stale") else ("fresh" if f else "—"),
+                "newest before as-of": f.newest if f else None,
+                "stale": "🕰️ stale" if f and f.stale else ("fresh" if f else "—"),
                 "age h at as-of": age.get(h.source),
-                "freshness budget": fm.duration(f.get("freshness_seconds")),
-                "serves": ", ".join(f.get("serves", [])),
+                "freshness budget": fm.duration(f.freshness_seconds if f else None),
+                "serves": ", ".join(f.serves if f else []),
                 "last success": h.last_success,
                 "last error": h.last_error or "",
                 "load s": h.load_seconds,

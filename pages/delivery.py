@@ -8,6 +8,7 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
+from core.report import InitiativeReport
 from metrics import series
 from ui import formats as fm
 from ui import labels as lb
@@ -16,32 +17,32 @@ from ui.charts import incident_chart
 from ui.context import Context, context
 
 
-def four_keys(ctx: Context, items: list[dict[str, Any]]) -> None:
+def four_keys(ctx: Context, items: list[InitiativeReport]) -> None:
     """The DORA four keys per initiative: value, level and n side by side."""
     settings = ctx.config.settings
     st.subheader("The four keys")
     rows = []
     for item in items:
-        d = item["delivery"]
-        lv, n = d["levels"], d["n"]
+        d = item.delivery
+        lv, n = d.levels, d.n
         rows.append(
             {
-                "initiative": item["name"],
-                "deployments": d["deployments"],
-                "deploy days/week (median)": d["deploy_days_per_week_median"],
-                "frequency level": fm.label(lb.LEVEL_LABEL, lv["frequency"]),
-                "lead time h (median)": d["lead_time_hours_median"],
-                "lead time level": fm.label(lb.LEVEL_LABEL, lv["lead_time"]),
-                "lead time n": n["lead_time"],
-                "change failure rate": d["change_failure_rate"],
-                "change failure level": fm.label(lb.LEVEL_LABEL, lv["change_failure"]),
-                "failed changes": n["failed_deployments"],
-                "time to restore h (median)": d["recovery_time_hours_median"],
-                "recovery level": fm.label(lb.LEVEL_LABEL, lv["recovery"]),
-                "recovery n": n["recovery"],
-                "unlinked incidents": d["unlinked_incidents"],
-                "deploys/day": d["deployment_frequency_per_day"],
-                "deploy days/month (median)": d["deploy_days_per_month_median"],
+                "initiative": item.name,
+                "deployments": d.deployments,
+                "deploy days/week (median)": d.deploy_days_per_week_median,
+                "frequency level": fm.label(lb.LEVEL_LABEL, lv.frequency),
+                "lead time h (median)": d.lead_time_hours_median,
+                "lead time level": fm.label(lb.LEVEL_LABEL, lv.lead_time),
+                "lead time n": n.lead_time,
+                "change failure rate": d.change_failure_rate,
+                "change failure level": fm.label(lb.LEVEL_LABEL, lv.change_failure),
+                "failed changes": n.failed_deployments,
+                "time to restore h (median)": d.recovery_time_hours_median,
+                "recovery level": fm.label(lb.LEVEL_LABEL, lv.recovery),
+                "recovery n": n.recovery,
+                "unlinked incidents": d.unlinked_incidents,
+                "deploys/day": d.deployment_frequency_per_day,
+                "deploy days/month (median)": d.deploy_days_per_month_median,
             }
         )
     keys = pl.DataFrame(rows, infer_schema_length=None)
@@ -252,19 +253,22 @@ def incident_list(incidents: pl.DataFrame) -> None:
         )  # fmt: skip
 
 
-def incident_section(ctx: Context, items: list[dict[str, Any]], ids: list[str]) -> pl.DataFrame:
+def incident_section(ctx: Context, items: list[InitiativeReport], ids: list[str]) -> pl.DataFrame:
     """Per-initiative incident numbers (report) and the incidents of the window."""
-    names = {i["id"]: i["name"] for i in items}
+    names = {i.id: i.name for i in items}
     st.subheader("Incidents")
     summary = pl.DataFrame(
         [
             {
-                "initiative": item["name"],
-                "open sev 1-2": item["incidents"]["open_sev12"],
-                **{f"open sev {s}": v for s, v in item["incidents"]["open_by_severity"].items()},
-                "MTTA min": item["incidents"]["mtta_minutes"],
-                "MTTR h": item["incidents"]["mttr_hours"],
-                "patient-impacting": item["incidents"]["patient_impacting"],
+                "initiative": item.name,
+                "open sev 1-2": item.incidents.open_sev12,
+                **{
+                    f"open sev {s}": v
+                    for s, v in item.incidents.open_by_severity.model_dump(by_alias=True).items()
+                },
+                "MTTA min": item.incidents.mtta_minutes,
+                "MTTR h": item.incidents.mttr_hours,
+                "patient-impacting": item.incidents.patient_impacting,
             }
             for item in items
         ],
@@ -296,11 +300,11 @@ def incident_section(ctx: Context, items: list[dict[str, Any]], ids: list[str]) 
     return incidents
 
 
-def unlinked_section(items: list[dict[str, Any]], incidents: pl.DataFrame) -> None:
+def unlinked_section(items: list[InitiativeReport], incidents: pl.DataFrame) -> None:
     """Incidents that no rule linked to a deployment."""
     st.subheader("Unlinked incidents")
     unlinked = incidents.filter(pl.col("in_window") & (pl.col("link_method") == "unlinked"))
-    per = {i["name"]: i["delivery"]["unlinked_incidents"] for i in items}
+    per = {i.name: i.delivery.unlinked_incidents for i in items}
     st.markdown(
         "Per initiative (report): "
         + ", ".join(f"{fm.plain(name)} **{count}**" for name, count in per.items())
@@ -342,9 +346,9 @@ def render(ctx: Context) -> None:
     if w.no_initiatives(ctx):
         return
     items = ctx.items
-    ids = [i["id"] for i in items]
+    ids = [i.id for i in items]
     four_keys(ctx, items)
-    trends(ctx, ids, {i["id"]: i["name"] for i in items})
+    trends(ctx, ids, {i.id: i.name for i in items})
     incidents = incident_section(ctx, items, ids)
     unlinked_section(items, incidents)
     linking_rules(ctx)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
 import altair as alt
 import polars as pl
 import streamlit as st
 
+from core.report import InitiativeReport, iso
 from metrics import series
 from ui import formats as fm
 from ui import labels as lb
@@ -16,60 +14,60 @@ from ui import widgets as w
 from ui.context import Context, context
 
 
-def overview(ctx: Context, item: dict[str, Any]) -> None:
+def overview(ctx: Context, item: InitiativeReport) -> None:
     """Name, stage and gate, the headline numbers and a box per blocker."""
-    readiness = item["readiness"]
-    config_item = ctx.config.initiative(item["id"])
-    st.subheader(f"{item['name']}")
+    readiness = item.readiness
+    config_item = ctx.config.initiative(item.id)
+    st.subheader(f"{item.name}")
     st.caption(
-        f"Stage **{item['stage']}** → gate **{item['gate']}** · owner {fm.plain(item['owner'])} · "
-        f"sponsor {fm.plain(item['sponsor'])} · {fm.plain(item['clinical_area'])}"
+        f"Stage **{item.stage}** → gate **{item.gate}** · owner {fm.plain(item.owner)} · "
+        f"sponsor {fm.plain(item.sponsor)} · {fm.plain(item.clinical_area)}"
     )
     if config_item.description and not ctx.summary:
         st.markdown(fm.plain(config_item.description))
     top = st.columns(4)
-    top[0].metric("Gate verdict", fm.label(lb.VERDICT_LABEL, readiness["verdict"]), border=True)
-    top[1].metric("Score", fm.num(readiness["score"], 1), border=True)
-    top[2].metric("Blockers", readiness["blocker_count"], border=True)
-    top[3].metric("Compliance gaps", item["compliance"]["gap_count"], border=True)
+    top[0].metric("Gate verdict", fm.label(lb.VERDICT_LABEL, readiness.verdict), border=True)
+    top[1].metric("Score", fm.num(readiness.score, 1), border=True)
+    top[2].metric("Blockers", readiness.blocker_count, border=True)
+    top[3].metric("Compliance gaps", item.compliance.gap_count, border=True)
 
-    for blocker in readiness["blockers"]:
-        check = next(ch for ch in readiness["checks"] if ch["id"] == blocker["check"])
+    for blocker in readiness.blockers:
+        check = next(ch for ch in readiness.checks if ch.id == blocker.check)
         st.error(
-            f"**Blocker {fm.plain(blocker['check'])}**: `{check['metric']}` = "
-            f"{fm.num(check['value'])}, needs {check['op']} {fm.num(check['threshold'])}. "
-            f"{fm.plain(blocker['remediation'])} — owner: {fm.plain(check['owner'])}",
+            f"**Blocker {fm.plain(blocker.check)}**: `{check.metric}` = "
+            f"{fm.num(check.value)}, needs {check.op} {fm.num(check.threshold)}. "
+            f"{fm.plain(blocker.remediation)} — owner: {fm.plain(check.owner)}",
             icon="⛔",
         )
 
 
-def gate_checklist(ctx: Context, item: dict[str, Any]) -> None:
+def gate_checklist(ctx: Context, item: InitiativeReport) -> None:
     """Every gate check: metric, value, threshold, outcome and waiver."""
-    readiness = item["readiness"]
-    checks = readiness["checks"]
+    readiness = item.readiness
+    checks = readiness.checks
     if not checks:
         w.empty(
-            f"gate checks for the {item['gate']} gate",
+            f"gate checks for the {item.gate} gate",
             "Add them under `gates:` in config/gates.yaml (docs/config.md).",
         )
     else:
         frame = pl.DataFrame(
             [
                 {
-                    "outcome": fm.label(lb.OUTCOME_LABEL, ch["outcome"]),
-                    "check": ch["id"],
-                    "dimension": ch["dimension"],
-                    "kind": "blocking" if ch["blocking"] else "weighted",
-                    "weight": ch["weight"],
-                    "metric": ch["metric"],
-                    "value": ch["value"],
-                    "rule": f"{ch['op']} {fm.num(ch['threshold'])}",
-                    "owner": ch["owner"],
-                    "remediation": ch["remediation"] if ch["outcome"] != "pass" else "",
+                    "outcome": fm.label(lb.OUTCOME_LABEL, ch.outcome),
+                    "check": ch.id,
+                    "dimension": ch.dimension,
+                    "kind": "blocking" if ch.blocking else "weighted",
+                    "weight": ch.weight,
+                    "metric": ch.metric,
+                    "value": ch.value,
+                    "rule": f"{ch.op} {fm.num(ch.threshold)}",
+                    "owner": ch.owner,
+                    "remediation": ch.remediation if ch.outcome != "pass" else "",
                     "waiver": ""
-                    if ch["waiver"] is None
-                    else f"{ch['waiver']['reason']} (approved by {ch['waiver']['approver']}, "
-                    f"until {ch['waiver']['expires_on']})",
+                    if ch.waiver is None
+                    else f"{ch.waiver.reason} (approved by {ch.waiver.approver}, "
+                    f"until {iso(ch.waiver.expires_on)})",
                 }
                 for ch in checks
             ],
@@ -102,76 +100,78 @@ def gate_checklist(ctx: Context, item: dict[str, Any]) -> None:
         )
 
 
-def slo_cards(ctx: Context, item: dict[str, Any]) -> None:
+def slo_cards(ctx: Context, item: InitiativeReport) -> None:
     """A card per SLO: status, SLI, budget and firing alerts."""
-    if not item["slos"]:
+    if not item.slos:
         w.empty(
             "SLOs defined for this initiative",
             "Add one to config/slos.yaml or an OpenSLO document in config/slos/.",
         )
     cards = st.columns(3)
-    for n, slo in enumerate(item["slos"]):
+    for n, slo in enumerate(item.slos):
         with cards[n % 3].container(border=True):
-            st.markdown(f"**{fm.plain(slo['name'])}** · {fm.label(lb.SLO_LABEL, slo['status'])}")
+            st.markdown(f"**{fm.plain(slo.name)}** · {fm.label(lb.SLO_LABEL, slo.status)}")
             inner = st.columns(2)
-            inner[0].metric("SLI", fm.pct(slo["sli"], 3))
-            inner[1].metric("Target", fm.pct(slo["target"], 2))
-            st.metric("Error budget remaining", fm.pct(slo["budget_remaining"]))
-            firing = ", ".join(f"{a['severity']} {a['long']}/{a['short']}" for a in slo["alerts"])
+            inner[0].metric("SLI", fm.pct(slo.sli, 3))
+            inner[1].metric("Target", fm.pct(slo.target, 2))
+            st.metric("Error budget remaining", fm.pct(slo.budget_remaining))
+            firing = ", ".join(f"{a.severity} {a.long}/{a.short}" for a in slo.alerts)
             st.caption(
-                f"{slo['sli_type']} · window {slo['window']} · {slo['budgeting']} · "
+                f"{slo.sli_type} · window {slo.window} · {slo.budgeting} · "
                 f"alerts: {firing or 'none firing'}"
             )
-            if slo["low_traffic"]:
+            if slo.low_traffic:
                 st.warning(
                     "Low traffic: one bad event spends "
-                    f"{fm.pct(slo['one_bad_event_budget_share'])} of the budget.",
+                    f"{fm.pct(slo.one_bad_event_budget_share)} of the budget.",
                     icon="🔎",
                 )
-            w.page_link("pages/slos.py", "Burn-down and burn rates", slo=slo["name"])
+            w.page_link("pages/slos.py", "Burn-down and burn rates", slo=slo.name)
 
 
-def delivery_keys(ctx: Context, item: dict[str, Any]) -> None:
+def delivery_keys(ctx: Context, item: InitiativeReport) -> None:
     """The four keys of this initiative with level and n."""
-    d = item["delivery"]
-    levels, n = d["levels"], d["n"]
+    d = item.delivery
+    levels, n = d.levels, d.n
     keys = st.columns(4)
     keys[0].metric(
         "Deploy days per week (median)",
-        fm.num(d["deploy_days_per_week_median"]),
-        help=f"Level: {fm.label(lb.LEVEL_LABEL, levels['frequency'])}",
+        fm.num(d.deploy_days_per_week_median),
+        help=f"Level: {fm.label(lb.LEVEL_LABEL, levels.frequency)}",
         border=True,
     )
-    keys[1].metric("Lead time, median hours", fm.num(d["lead_time_hours_median"], 1), border=True)
-    keys[2].metric("Change failure rate", fm.pct(d["change_failure_rate"]), border=True)
+    keys[1].metric("Lead time, median hours", fm.num(d.lead_time_hours_median, 1), border=True)
+    keys[2].metric("Change failure rate", fm.pct(d.change_failure_rate), border=True)
     keys[3].metric(
-        "Time to restore, median hours", fm.num(d["recovery_time_hours_median"], 1), border=True
+        "Time to restore, median hours", fm.num(d.recovery_time_hours_median, 1), border=True
     )
     for col, key in zip(
         keys, ("frequency", "lead_time", "change_failure", "recovery"), strict=True
     ):
-        col.caption(fm.label(lb.LEVEL_LABEL, levels[key]))
+        col.caption(fm.label(lb.LEVEL_LABEL, getattr(levels, key)))
     st.caption(
-        f"n: {n['deployments']} deployments ({n['failed_deployments']} failed changes), "
-        f"{n['lead_time']} with a commit time, {n['recovery']} incidents resolved · "
-        f"{d['unlinked_incidents']} unlinked incident(s) · frequency "
-        f"{fm.num(d['deployment_frequency_per_day'])}/day"
+        f"n: {n.deployments} deployments ({n.failed_deployments} failed changes), "
+        f"{n.lead_time} with a commit time, {n.recovery} incidents resolved · "
+        f"{d.unlinked_incidents} unlinked incident(s) · frequency "
+        f"{fm.num(d.deployment_frequency_per_day)}/day"
     )
     w.page_link("pages/delivery.py", "Delivery trends and incident linking")
 
 
-def incident_list(ctx: Context, item: dict[str, Any]) -> None:
+def incident_list(ctx: Context, item: InitiativeReport) -> None:
     """Incident numbers and the incidents of the delivery window."""
-    iid = item["id"]
-    inc = item["incidents"]
+    iid = item.id
+    inc = item.incidents
     cols = st.columns(4)
-    cols[0].metric("Open sev 1-2", inc["open_sev12"], border=True)
-    cols[1].metric("MTTA, minutes", fm.num(inc["mtta_minutes"], 1), border=True)
-    cols[2].metric("MTTR, hours", fm.num(inc["mttr_hours"], 1), border=True)
-    cols[3].metric("Patient-impacting", inc["patient_impacting"], border=True)
+    cols[0].metric("Open sev 1-2", inc.open_sev12, border=True)
+    cols[1].metric("MTTA, minutes", fm.num(inc.mtta_minutes, 1), border=True)
+    cols[2].metric("MTTR, hours", fm.num(inc.mttr_hours, 1), border=True)
+    cols[3].metric("Patient-impacting", inc.patient_impacting, border=True)
     st.caption(
         "Open by severity: "
-        + ", ".join(f"sev {s}: {v}" for s, v in inc["open_by_severity"].items())
+        + ", ".join(
+            f"sev {s}: {v}" for s, v in inc.open_by_severity.model_dump(by_alias=True).items()
+        )
     )
     linked = ctx.portfolio.linked_incidents.filter(pl.col("initiative") == iid)
     rows = series.incidents_in_window(linked, ctx.as_of, ctx.delivery_window)
@@ -209,29 +209,25 @@ def incident_list(ctx: Context, item: dict[str, Any]) -> None:
         )
 
 
-def outcome_list(ctx: Context, item: dict[str, Any]) -> None:
+def outcome_list(ctx: Context, item: InitiativeReport) -> None:
     """The initiative's KPIs against target, small cells suppressed."""
-    if not item["outcomes"]:
+    if not item.outcomes:
         w.empty("KPIs configured", "Add `kpis:` to the initiative in config/initiatives.yaml.")
     else:
         frame = pl.DataFrame(
             [
                 {
-                    "kpi": o["kpi"],
-                    "kind": o["kind"],
-                    "status": fm.label(lb.KPI_LABEL, o["status"]),
-                    "latest": f"<{ctx.small_cell}"
-                    if o["status"] == "suppressed"
-                    else fm.num(o["value"]),
-                    "target": o["target"],
-                    "baseline": o["baseline"],
-                    "direction": f"{o['direction']} is better",
-                    "unit": o["unit"],
-                    "period end": fm.day(datetime.fromisoformat(o["period_end"]))
-                    if o["period_end"]
-                    else None,
+                    "kpi": o.kpi,
+                    "kind": o.kind,
+                    "status": fm.label(lb.KPI_LABEL, o.status),
+                    "latest": f"<{ctx.small_cell}" if o.status == "suppressed" else fm.num(o.value),
+                    "target": o.target,
+                    "baseline": o.baseline,
+                    "direction": f"{o.direction} is better",
+                    "unit": o.unit,
+                    "period end": fm.day(o.period_end) if o.period_end else None,
                 }
-                for o in item["outcomes"]
+                for o in item.outcomes
             ],
             schema_overrides={"target": pl.Float64(), "baseline": pl.Float64()},
         )
@@ -245,24 +241,24 @@ def outcome_list(ctx: Context, item: dict[str, Any]) -> None:
             key="initiative_outcomes",
         )
         st.caption(
-            f"On-track share: {fm.pct(item['outcomes_summary']['on_track_share'])} "
+            f"On-track share: {fm.pct(item.outcomes_summary.on_track_share)} "
             f"(of KPIs with a value). Counts below {ctx.small_cell} are never shown."
         )
         w.page_link("pages/outcomes.py", "KPI trends against target and baseline")
 
 
-def compliance_list(ctx: Context, item: dict[str, Any]) -> None:
+def compliance_list(ctx: Context, item: InitiativeReport) -> None:
     """Required controls, coverage, and each control's evidence."""
-    iid = item["id"]
-    comp = item["compliance"]
+    iid = item.id
+    comp = item.compliance
     cols = st.columns(3)
-    cols[0].metric("Required controls", comp["required"], border=True)
-    cols[1].metric("Coverage", fm.pct(comp["coverage"]), border=True)
-    cols[2].metric("Expiring soon", comp["expiring_count"], border=True)
+    cols[0].metric("Required controls", comp.required, border=True)
+    cols[1].metric("Coverage", fm.pct(comp.coverage), border=True)
+    cols[2].metric("Expiring soon", comp.expiring_count, border=True)
     controls = ctx.portfolio.controls.filter(pl.col("initiative") == iid)
     if controls.height == 0:
         w.empty(
-            f"controls required at the {item['gate']} gate",
+            f"controls required at the {item.gate} gate",
             "The catalog is config/controls.yaml; `required_from` picks the gate.",
         )
     else:
@@ -293,9 +289,9 @@ def compliance_list(ctx: Context, item: dict[str, Any]) -> None:
         )
 
 
-def milestone_plan(ctx: Context, item: dict[str, Any]) -> None:
+def milestone_plan(ctx: Context, item: InitiativeReport) -> None:
     """The 90/180/360-day plan on a timeline and as a table."""
-    config_item = ctx.config.initiative(item["id"])
+    config_item = ctx.config.initiative(item.id)
     milestones = series.milestone_table([config_item], ctx.as_of)
     if milestones.height == 0:
         w.empty(

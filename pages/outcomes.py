@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import altair as alt
@@ -29,21 +28,19 @@ def kpi_rows(ctx: Context) -> list[dict[str, Any]]:
     """One row per KPI of the shown initiatives: its latest value as the report has it."""
     return [
         {
-            "initiative": item["name"],
-            "kpi": o["kpi"],
-            "status": fm.label(lb.KPI_LABEL, o["status"]),
+            "initiative": item.name,
+            "kpi": o.kpi,
+            "status": fm.label(lb.KPI_LABEL, o.status),
             # suppressed cells never show a number
-            "latest": hidden(ctx) if o["status"] == "suppressed" else fm.num(o["value"]),
-            "target": o["target"],
-            "baseline": o["baseline"],
-            "direction": DIRECTION.get(o["direction"], o["direction"]),
-            "unit": o["unit"],
-            "period end": fm.day(datetime.fromisoformat(o["period_end"]))
-            if o["period_end"]
-            else None,
+            "latest": hidden(ctx) if o.status == "suppressed" else fm.num(o.value),
+            "target": o.target,
+            "baseline": o.baseline,
+            "direction": DIRECTION.get(o.direction, o.direction),
+            "unit": o.unit,
+            "period end": fm.day(o.period_end) if o.period_end else None,
         }
         for item in ctx.items
-        for o in item["outcomes"]
+        for o in item.outcomes
     ]
 
 
@@ -67,8 +64,7 @@ def latest_table(ctx: Context, rows: list[dict[str, Any]]) -> None:
         key="kpi_table",
     )
     shares = ", ".join(
-        f"{fm.plain(i['name'])} {fm.pct(i['outcomes_summary']['on_track_share'], 0)}"
-        for i in ctx.items
+        f"{fm.plain(i.name)} {fm.pct(i.outcomes_summary.on_track_share, 0)}" for i in ctx.items
     )
     st.caption(
         f"On-track share (of KPIs with a value): {shares}. Count-based values with a numerator "
@@ -138,20 +134,20 @@ def trends(ctx: Context) -> None:
     """Per-KPI trend charts of one chosen initiative."""
     st.subheader("Trends")
     # open on the first initiative that has a KPI value (the report's outcomes say which)
-    with_data = [i["id"] for i in ctx.items if any(o["status"] != "no_data" for o in i["outcomes"])]
+    with_data = [i.id for i in ctx.items if any(o.status != "no_data" for o in i.outcomes)]
     item = w.pick_initiative(ctx, default=with_data[0] if with_data else None)
-    if item is None or not item["outcomes"]:
+    if item is None or not item.outcomes:
         return
-    trend = kpi_trend(ctx, item["id"])
+    trend = kpi_trend(ctx, item.id)
     if trend.height == 0:
         w.empty(
-            f"KPI observations for {item['name']} before the as-of",
+            f"KPI observations for {item.name} before the as-of",
             "Feed the `kpi_observations` table (initiative, kpi, period_end, value or "
             "numerator + denominator) from a source in config/sources.yaml.",
         )
         return
     cols = st.columns(2)
-    for n, kpi in enumerate(ctx.config.initiative(item["id"]).kpis):
+    for n, kpi in enumerate(ctx.config.initiative(item.id).kpis):
         data = trend.filter(pl.col("kpi") == kpi.name)
         with cols[n % 2]:
             st.markdown(f"**{fm.plain(kpi.name)}** ({kpi.kind}, {kpi.direction} is better)")

@@ -26,27 +26,27 @@ if not w.no_initiatives(ctx):
     slo_counts = {r["initiative"]: r for r in views.slo_status_counts(items).to_dicts()}
     rows = []
     for item in items:
-        readiness = item["readiness"]
-        slo = slo_counts[item["id"]]
+        readiness = item.readiness
+        slo = slo_counts[item.id]
         rows.append(
             {
-                "id": item["id"],
-                "initiative": item["name"],
-                "stage": item["stage"],
-                "gate": item["gate"],
-                "verdict": fm.label(lb.VERDICT_LABEL, readiness["verdict"]),
-                "score": readiness["score"],
-                "blockers": readiness["blocker_count"],
-                "blocking checks": ", ".join(b["check"] for b in readiness["blockers"]) or "—",
+                "id": item.id,
+                "initiative": item.name,
+                "stage": item.stage,
+                "gate": item.gate,
+                "verdict": fm.label(lb.VERDICT_LABEL, readiness.verdict),
+                "score": readiness.score,
+                "blockers": readiness.blocker_count,
+                "blocking checks": ", ".join(b.check for b in readiness.blockers) or "—",
                 "SLOs healthy": slo["healthy"],
                 "SLOs at risk": slo["at_risk"],
                 "SLOs breached": slo["breached"],
                 "SLOs no data": slo["no_data"],
-                "open sev 1-2": item["incidents"]["open_sev12"],
-                "compliance gaps": item["compliance"]["gap_count"],
-                "stale sources": item["data"]["stale_sources"],
-                "owner": item["owner"],
-                "clinical area": item["clinical_area"],
+                "open sev 1-2": item.incidents.open_sev12,
+                "compliance gaps": item.compliance.gap_count,
+                "stale sources": item.data.stale_sources,
+                "owner": item.owner,
+                "clinical area": item.clinical_area,
             }
         )
     frame = pl.DataFrame(rows)
@@ -109,34 +109,34 @@ if not w.no_initiatives(ctx):
 
     st.subheader("Why each verdict")
     for item in items:
-        readiness = item["readiness"]
-        verdict = readiness["verdict"]
+        readiness = item.readiness
+        verdict = readiness.verdict
         if ctx.summary and verdict == "go":
             continue
-        blockers = readiness["blockers"]
+        blockers = readiness.blockers
         title = (
-            f"{fm.label(lb.VERDICT_LABEL, verdict)} · {item['name']} · "
-            f"score {fm.num(readiness['score'], 1)} · {readiness['blocker_count']} blocker(s)"
+            f"{fm.label(lb.VERDICT_LABEL, verdict)} · {item.name} · "
+            f"score {fm.num(readiness.score, 1)} · {readiness.blocker_count} blocker(s)"
         )
         with st.expander(title, expanded=verdict == "no_go" and not ctx.summary):
-            if not readiness["checks"]:
+            if not readiness.checks:
                 w.empty(
-                    f"gate checks for the {item['gate']} gate",
+                    f"gate checks for the {item.gate} gate",
                     "Add them under `gates:` in config/gates.yaml.",
                 )
-            for check in readiness["checks"]:
-                if check["outcome"] == "pass":
+            for check in readiness.checks:
+                if check.outcome == "pass":
                     continue
-                kind = "blocking" if check["blocking"] else f"weight {fm.num(check['weight'])}"
+                kind = "blocking" if check.blocking else f"weight {fm.num(check.weight)}"
                 st.markdown(
-                    f"- {fm.label(lb.OUTCOME_LABEL, check['outcome'])} **{fm.plain(check['id'])}** "
-                    f"({kind}): `{check['metric']}` = {fm.num(check['value'])}, needs "
-                    f"{check['op']} {fm.num(check['threshold'])}. "
-                    f"{fm.plain(check['remediation'])} — owner: {fm.plain(check['owner'])}"
+                    f"- {fm.label(lb.OUTCOME_LABEL, check.outcome)} **{fm.plain(check.id)}** "
+                    f"({kind}): `{check.metric}` = {fm.num(check.value)}, needs "
+                    f"{check.op} {fm.num(check.threshold)}. "
+                    f"{fm.plain(check.remediation)} — owner: {fm.plain(check.owner)}"
                 )
-            if all(ch["outcome"] == "pass" for ch in readiness["checks"]) and readiness["checks"]:
+            if all(ch.outcome == "pass" for ch in readiness.checks) and readiness.checks:
                 st.markdown("Every check passes.")
-            w.page_link("pages/initiative.py", f"Open {item['name']}", initiative=item["id"])
+            w.page_link("pages/initiative.py", f"Open {item.name}", initiative=item.id)
 
     st.subheader("Readiness by dimension")
     matrix = views.dimension_matrix(items).with_columns(
@@ -161,7 +161,7 @@ if not w.no_initiatives(ctx):
             y=alt.Y(
                 "name:N",
                 title=None,
-                sort=[i["name"] for i in items],
+                sort=[i.name for i in items],
                 axis=alt.Axis(labelLimit=300),
             ),
             tooltip=["name", "dimension", "worst check", "passed of checks"],

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import altair as alt
 import polars as pl
 import streamlit as st
 
 from core.models import Slo
+from core.report import BurnRates, InitiativeReport, SloEntry
 from metrics.slo import ALERT_PAIRS
 from ui import formats as fm
 from ui import labels as lb
@@ -22,7 +21,7 @@ SORTS = {
     "status": "Status, worst first",
     "initiative": "Initiative and name",
 }
-Pair = tuple[dict[str, Any], dict[str, Any]]  # an initiative's report block and one of its SLOs
+Pair = tuple[InitiativeReport, SloEntry]  # an initiative's report block and one of its SLOs
 
 
 def sort_slos(slos: list[Pair]) -> None:
@@ -31,28 +30,28 @@ def sort_slos(slos: list[Pair]) -> None:
         "Sort by", list(SORTS), format_func=SORTS.get, default="budget", key="slo_sort"
     )
     if order == "status":
-        slos.sort(key=lambda p: (STATUS_RANK.get(p[1]["status"], 9), p[1]["name"]))
+        slos.sort(key=lambda p: (STATUS_RANK.get(p[1].status, 9), p[1].name))
     elif order == "initiative":
-        slos.sort(key=lambda p: (p[0]["name"], p[1]["name"]))
+        slos.sort(key=lambda p: (p[0].name, p[1].name))
     else:  # nulls (no data) last
-        slos.sort(key=lambda p: (p[1]["budget_remaining"] is None, p[1]["budget_remaining"] or 0))
+        slos.sort(key=lambda p: (p[1].budget_remaining is None, p[1].budget_remaining or 0))
 
 
 def slo_table(slos: list[Pair]) -> None:
     """One row per SLO: status, budget, SLI, target, firing alerts."""
     rows = [
         {
-            "slo": slo["name"],
-            "initiative": item["name"],
-            "status": fm.label(lb.SLO_LABEL, slo["status"]),
-            "budget remaining": slo["budget_remaining"],
-            "SLI": slo["sli"],
-            "target": slo["target"],
-            "alerts": "🔥 " + ", ".join(dict.fromkeys(a["severity"] for a in slo["alerts"]))
-            if slo["alerts"]
+            "slo": slo.name,
+            "initiative": item.name,
+            "status": fm.label(lb.SLO_LABEL, slo.status),
+            "budget remaining": slo.budget_remaining,
+            "SLI": slo.sli,
+            "target": slo.target,
+            "alerts": "🔥 " + ", ".join(dict.fromkeys(a.severity for a in slo.alerts))
+            if slo.alerts
             else "—",
-            "low traffic": "🔎 low" if slo["low_traffic"] else "",
-            "window": slo["window"],
+            "low traffic": "🔎 low" if slo.low_traffic else "",
+            "window": slo.window,
         }
         for item, slo in slos
     ]
@@ -89,12 +88,12 @@ def raw_details(slos: list[Pair]) -> None:
         details = pl.DataFrame(
             [
                 {
-                    "slo": slo["name"],
-                    "type": slo["sli_type"],
-                    "budgeting": slo["budgeting"],
-                    "good": slo["good"],
-                    "total": slo["total"],
-                    **{f"burn {win}": v for win, v in slo["burn_rates"].items()},
+                    "slo": slo.name,
+                    "type": slo.sli_type,
+                    "budgeting": slo.budgeting,
+                    "good": slo.good,
+                    "total": slo.total,
+                    **{f"burn {win}": slo.burn_rates.rate(win) for win in BurnRates.windows()},
                 }
                 for _, slo in slos
             ],
@@ -124,46 +123,49 @@ def raw_details(slos: list[Pair]) -> None:
         st.caption("Burn rate per window ending at the as-of (1 = on pace).")
 
 
-def pick_slo(ctx: Context, slos: list[Pair]) -> tuple[dict[str, Any], dict[str, Any], Slo]:
+def pick_slo(ctx: Context, slos: list[Pair]) -> tuple[InitiativeReport, SloEntry, Slo]:
     """The SLO selectbox (bound to the URL): its initiative, report entry and definition."""
-    names = [slo["name"] for _, slo in slos]
+    names = [slo.name for _, slo in slos]
     if st.session_state.get("slo") not in names and st.query_params.get("slo") not in names:
         st.session_state["slo"] = names[0]
     chosen = st.selectbox("SLO", names, key="slo", bind="query-params", persist_state="session")
-    item, slo = next(p for p in slos if p[1]["name"] == chosen)
+    item, slo = next(p for p in slos if p[1].name == chosen)
     definition = next(s for s in ctx.config.slos if s.name == chosen)
     return item, slo, definition
 
 
-def headline(slo: dict[str, Any], definition: Slo) -> None:
+def headline(slo: SloEntry, definition: Slo) -> None:
     """The chosen SLO's status, numbers and a low-traffic warning."""
-    st.subheader(f"{slo['name']} · {fm.label(lb.SLO_LABEL, slo['status'])}")
+    st.subheader(f"{slo.name} · {fm.label(lb.SLO_LABEL, slo.status)}")
     if definition.description:
         st.caption(fm.plain(definition.description))
-    unit = "slices" if slo["budgeting"] == "timeslices" else "events"
+    unit = "slices" if slo.budgeting == "timeslices" else "events"
     cols = st.columns(5)
-    cols[0].metric("SLI", fm.pct(slo["sli"], 3), border=True)
-    cols[1].metric("Target", fm.pct(slo["target"], 2), border=True)
-    cols[2].metric("Budget remaining", fm.pct(slo["budget_remaining"]), border=True)
-    cols[3].metric(f"Good {unit}", f"{slo['good']:,}", border=True)
-    cols[4].metric(f"Total {unit}", f"{slo['total']:,}", border=True)
-    if slo["low_traffic"]:
+    cols[0].metric("SLI", fm.pct(slo.sli, 3), border=True)
+    cols[1].metric("Target", fm.pct(slo.target, 2), border=True)
+    cols[2].metric("Budget remaining", fm.pct(slo.budget_remaining), border=True)
+    cols[3].metric(f"Good {unit}", f"{slo.good:,}", border=True)
+    cols[4].metric(f"Total {unit}", f"{slo.total:,}", border=True)
+    if slo.low_traffic:
         st.warning(
-            f"Low traffic: {slo['total']} events in the window, so one bad event spends "
-            f"{fm.pct(slo['one_bad_event_budget_share'])} of the error budget. Read the SLI "
+            f"Low traffic: {slo.total} events in the window, so one bad event spends "
+            f"{fm.pct(slo.one_bad_event_budget_share)} of the error budget. Read the SLI "
             "and the budget with care, or lengthen the window.",
             icon="🔎",
         )
 
 
-def burn_rates(slo: dict[str, Any]) -> None:
+def burn_rates(slo: SloEntry) -> None:
     """Burn rate per window and the multiwindow alert pairs."""
     st.markdown("**Burn rates and multiwindow alerts**")
     burn_rows = pl.DataFrame(
-        {"window": list(slo["burn_rates"]), "burn rate": list(slo["burn_rates"].values())},
+        {
+            "window": BurnRates.windows(),
+            "burn rate": [slo.burn_rates.rate(win) for win in BurnRates.windows()],
+        },
         schema={"window": pl.String(), "burn rate": pl.Float64()},
     )
-    firing = {(a["severity"], a["long"], a["short"]) for a in slo["alerts"]}
+    firing = {(a.severity, a.long, a.short) for a in slo.alerts}
     pairs = pl.DataFrame(
         [
             {
@@ -172,8 +174,8 @@ def burn_rates(slo: dict[str, Any]) -> None:
                 "long window": long,
                 "short window": short,
                 "fires when both ≥": factor,
-                "burn (long)": slo["burn_rates"][long],
-                "burn (short)": slo["burn_rates"][short],
+                "burn (long)": slo.burn_rates.rate(long),
+                "burn (short)": slo.burn_rates.rate(short),
             }
             for sev, long, short, factor in ALERT_PAIRS
         ],
@@ -193,7 +195,7 @@ def burn_rates(slo: dict[str, Any]) -> None:
         .encode(
             x=alt.X(
                 "window:N",
-                sort=list(slo["burn_rates"]),
+                sort=BurnRates.windows(),
                 title="window ending at the as-of",
                 axis=alt.Axis(labelAngle=0),
             ),
@@ -211,7 +213,7 @@ def burn_rates(slo: dict[str, Any]) -> None:
     marks = (
         alt.Chart(burn_rows.filter(pl.col("window").is_in(sorted(hot))))
         .mark_text(dy=-8, text="🔥")
-        .encode(x=alt.X("window:N", sort=list(slo["burn_rates"])), y="burn rate:Q")
+        .encode(x=alt.X("window:N", sort=BurnRates.windows()), y="burn rate:Q")
     )
     w.chart(
         (bars + marks).properties(height=220),
@@ -237,7 +239,7 @@ def render(ctx: Context) -> None:
     w.header(ctx, "SLOs", "Error budgets, burn rates and alerts per service level objective")
     if w.no_initiatives(ctx):
         return
-    slos = [(item, slo) for item in ctx.items for slo in item["slos"]]
+    slos = [(item, slo) for item in ctx.items for slo in item.slos]
     if not slos:
         w.empty(
             "SLOs for the shown initiatives",
@@ -250,11 +252,11 @@ def render(ctx: Context) -> None:
         raw_details(slos)
     item, slo, definition = pick_slo(ctx, slos)
     headline(slo, definition)
-    if slo["total"] == 0:
+    if slo.total == 0:
         w.empty(
-            f"events in the {slo['window']} window of {slo['name']}",
+            f"events in the {slo.window} window of {slo.name}",
             "Its requests come from the sources feeding `requests` (or `sli_buckets`) for "
-            f"initiative `{item['id']}`; check the Data sources page and the SLO's filter.",
+            f"initiative `{item.id}`; check the Data sources page and the SLO's filter.",
         )
     else:
         burn_down(ctx, slo, definition)

@@ -8,6 +8,7 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
+from core.report import iso
 from metrics import series
 from pilotwatch.render import SUMMARY_HEADER, render_html, summary_rows
 from pilotwatch.render import VERDICT_LABEL as REPORT_VERDICT
@@ -53,8 +54,8 @@ st.caption(
 
 if not w.no_initiatives(ctx):
     items = ctx.items
-    ids = [i["id"] for i in items]
-    shown_report = {**ctx.report, "initiatives": items}
+    ids = [i.id for i in items]
+    shown_report = ctx.report.model_copy(update={"initiatives": items})
 
     st.subheader("Verdicts")
     verdicts = pl.DataFrame(summary_rows(shown_report), schema=SUMMARY_HEADER, orient="row")
@@ -80,10 +81,12 @@ if not w.no_initiatives(ctx):
     else:
         before = ctx.report_at(earlier)
         diff = compare.diff_reports(
-            {**before, "initiatives": [i for i in before["initiatives"] if i["id"] in ids]},
+            before.model_copy(
+                update={"initiatives": [i for i in before.initiatives if i.id in ids]}
+            ),
             shown_report,
         )
-        st.caption(f"From {before['as_of']} to {ctx.report['as_of']}.")
+        st.caption(f"From {iso(before.as_of)} to {iso(ctx.report.as_of)}.")
         sections = [
             ("verdicts", "Verdict changes"),
             ("scores", "Score changes"),
@@ -146,7 +149,7 @@ if not w.no_initiatives(ctx):
         )
 
     st.subheader("Downloads")
-    stamp = ctx.report["as_of"].replace(":", "").replace("-", "")
+    stamp = iso(ctx.report.as_of).replace(":", "").replace("-", "")
     scope = "shown initiatives" if ctx.filters_active else "the whole portfolio"
     cols = st.columns(3)
     cols[0].download_button(

@@ -5,13 +5,12 @@ Colour is never the only carrier: every line also has a dash pattern, every bar 
 
 from __future__ import annotations
 
-from typing import Any
-
 import altair as alt
 import polars as pl
 import streamlit as st
 
 from core.models import Slo
+from core.report import InitiativeReport, SloEntry
 from metrics import series
 from metrics.slo import AT_RISK_BUDGET, window_start
 from ui import formats as fm
@@ -20,7 +19,7 @@ from ui import widgets as w
 from ui.context import Context
 
 
-def burn_down(ctx: Context, slo: dict[str, Any], definition: Slo) -> None:
+def burn_down(ctx: Context, slo: SloEntry, definition: Slo) -> None:
     """The error budget over the window against the steady pace."""
     buckets = ctx.portfolio.buckets
     st.markdown("**Error budget burn-down over the window**")
@@ -80,12 +79,12 @@ def burn_down(ctx: Context, slo: dict[str, Any], definition: Slo) -> None:
     )
     w.chart(
         (actual + pace + rules + above + below).properties(height=260),
-        f"Error budget remaining for {slo['name']} from the window start to the as-of; "
+        f"Error budget remaining for {slo.name} from the window start to the as-of; "
         "the dashed grey line is the steady pace that spends the budget exactly.",
     )
 
 
-def sli_chart(ctx: Context, item: dict[str, Any], slo: dict[str, Any], definition: Slo) -> None:
+def sli_chart(ctx: Context, item: InitiativeReport, slo: SloEntry, definition: Slo) -> None:
     """The SLI per period against its target, with production deployments as rules."""
     buckets = ctx.portfolio.buckets
     start = window_start(definition, ctx.as_of)
@@ -98,7 +97,7 @@ def sli_chart(ctx: Context, item: dict[str, Any], slo: dict[str, Any], definitio
         pl.lit("SLI").alias("line")
     )
     deploys = series.deploy_markers(
-        ctx.portfolio.deployments, item["id"], start, ctx.as_of
+        ctx.portfolio.deployments, item.id, start, ctx.as_of
     ).with_columns(
         pl.col("status")
         .replace_strict(
@@ -141,9 +140,9 @@ def sli_chart(ctx: Context, item: dict[str, Any], slo: dict[str, Any], definitio
     )
     reference = pl.DataFrame(
         {
-            "target": [slo["target"]],
+            "target": [slo.target],
             "line": ["target"],
-            "text": [f"target {fm.pct(slo['target'], 2)}"],
+            "text": [f"target {fm.pct(slo.target, 2)}"],
             "at": [sli.get_column("period_start").max()],
         }
     )
@@ -175,7 +174,7 @@ def sli_chart(ctx: Context, item: dict[str, Any], slo: dict[str, Any], definitio
         )
     w.chart(
         (layers + target + target_text).properties(height=260),
-        f"SLI per period for {slo['name']} with the target as a dashed line and production "
+        f"SLI per period for {slo.name} with the target as a dashed line and production "
         "deployments as vertical rules (dashed when rolled back).",
     )
     if deploys.height == 0:

@@ -11,10 +11,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import streamlit as st
 
+from core.report import InitiativeReport, Report, iso
 from metrics.portfolio import Portfolio
 from metrics.timewin import as_of_instant
 from pilotwatch.config import Config, ConfigError
@@ -35,23 +36,26 @@ class Context:
     config: Config
     data: LoadedData
     portfolio: Portfolio
-    report: dict[str, Any]
+    report: Report
     as_of: datetime
     default_as_of: datetime
     role: Role
     selected: tuple[str, ...]
     filters_active: bool
-    report_at: Callable[[datetime], dict[str, Any]]
+    report_at: Callable[[datetime], Report]
 
     @property
-    def items(self) -> list[dict[str, Any]]:
+    def items(self) -> list[InitiativeReport]:
         """The report's initiatives that pass the sidebar filters, in report order."""
         keep = set(self.selected)
-        return [i for i in self.report["initiatives"] if i["id"] in keep]
+        return [i for i in self.report.initiatives if i.id in keep]
 
-    def item(self, initiative_id: str) -> dict[str, Any]:
+    def item(self, initiative_id: str) -> InitiativeReport:
         """One initiative's report block."""
-        return next(i for i in self.report["initiatives"] if i["id"] == initiative_id)
+        item = self.report.initiative(initiative_id)
+        if item is None:
+            raise KeyError(initiative_id)
+        return item
 
     @property
     def summary(self) -> bool:
@@ -76,23 +80,23 @@ class Context:
     @property
     def shown(self) -> str:
         """How many initiatives the filters leave, for captions."""
-        return f"{len(self.selected)} of {len(self.report['initiatives'])} initiatives"
+        return f"{len(self.selected)} of {len(self.report.initiatives)} initiatives"
 
 
 def filter_ids(
-    items: Sequence[Mapping[str, Any]], filters: Mapping[str, Sequence[str]]
+    items: Sequence[InitiativeReport], filters: Mapping[str, Sequence[str]]
 ) -> list[str]:
     """Ids of the report initiatives matching every non-empty filter (empty = all)."""
     keep = []
     for item in items:
         checks = {
-            "stage": item["stage"],
-            "owner": item["owner"],
-            "clinical_area": item["clinical_area"],
-            "verdict": item["readiness"]["verdict"],
+            "stage": item.stage,
+            "owner": item.owner,
+            "clinical_area": item.clinical_area,
+            "verdict": item.readiness.verdict,
         }
         if all(not filters.get(k) or v in filters[k] for k, v in checks.items()):
-            keep.append(item["id"])
+            keep.append(item.id)
     return keep
 
 
@@ -131,13 +135,13 @@ def build_context() -> Context:
     data_fp = loaders.data_fingerprint(config, st.session_state.get("_pw_nonce", 0))
     data = loaders.load_data_cached(str(directory), config_fp, data_fp, config)
 
-    def computed(instant: datetime) -> tuple[Portfolio, dict[str, Any]]:
+    def computed(instant: datetime) -> tuple[Portfolio, Report]:
         return loaders.compute_cached(
             str(directory), config_fp, data_fp, instant.isoformat(), config, data
         )
 
     portfolio, report = computed(as_of)
-    selected = filter_ids(report["initiatives"], filters)
+    selected = filter_ids(report.initiatives, filters)
     ctx = Context(
         config_dir=directory,
         config=config,
@@ -153,7 +157,7 @@ def build_context() -> Context:
     )
     failing = [h for h in data.health if not h.ok]
     st.sidebar.caption(
-        f"As of {report['as_of']} · {len(data.health)} source(s), {len(failing)} failing · "
+        f"As of {iso(report.as_of)} · {len(data.health)} source(s), {len(failing)} failing · "
         f"{ctx.shown} shown"
     )
     st.session_state[CONTEXT_KEY] = ctx

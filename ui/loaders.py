@@ -19,6 +19,7 @@ from typing import Any
 import streamlit as st
 
 from connectors.base import SourceHealth
+from core.report import Report
 from metrics.portfolio import Portfolio
 from pilotwatch.config import Config, load_config
 from pilotwatch.engine import compute, snapshot_dir
@@ -139,7 +140,6 @@ def compute_cached(
     as_of_iso: str,
     _config: Config,
     _data: LoadedData,
-) -> tuple[Portfolio, dict[str, Any]]:
+) -> tuple[Portfolio, Report]:
     """The Portfolio and its schema-1 report as of one instant: what `pilotwatch report` does."""
-    portfolio, report = compute(_config, _data, datetime.fromisoformat(as_of_iso))
-    return portfolio, report.to_jsonable()  # dict shim until the pages read the model
+    return compute(_config, _data, datetime.fromisoformat(as_of_iso))

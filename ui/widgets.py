@@ -10,6 +10,7 @@ import polars as pl
 import streamlit as st
 
 from connectors.base import SourceHealth
+from core.report import InitiativeReport, iso
 from pilotwatch.sources import SNAPSHOT_DISCARDED
 from ui.context import Context
 from ui.formats import NA, plain, unbroken, when
@@ -45,9 +46,11 @@ def banners(ctx: Context) -> None:
             "page works as usual; see **Data sources**.",
             icon="⚠️",
         )
-    stale = [s for s in ctx.report.get("sources", []) if s["stale"]]
+    stale = [s for s in ctx.report.sources if s.stale]
     if stale:
-        names = ", ".join(f"{plain(s['source'])} (newest {s['newest'] or 'never'})" for s in stale)
+        names = ", ".join(
+            f"{plain(s.source)} (newest {iso(s.newest) if s.newest else 'never'})" for s in stale
+        )
         st.info(f"Stale sources at this as-of: {names}. Gates count them under `data`.", icon="🕰️")
 
 
@@ -55,7 +58,7 @@ def header(ctx: Context, title: str, lead: str) -> None:
     """Page title with the as-of instant and the filter state."""
     st.title(title)
     st.caption(
-        f"{lead} · As of **{ctx.report['as_of']}** · {ctx.shown}"
+        f"{lead} · As of **{iso(ctx.report.as_of)}** · {ctx.shown}"
         + (" (filtered)" if ctx.filters_active else "")
     )
 
@@ -69,7 +72,7 @@ def no_initiatives(ctx: Context) -> bool:
     """Show an empty state and return True when the filters leave nothing."""
     if ctx.items:
         return False
-    if ctx.report["initiatives"]:
+    if ctx.report.initiatives:
         empty("initiative matches the sidebar filters", "Clear a filter in the sidebar.")
     else:
         empty(
@@ -81,12 +84,12 @@ def no_initiatives(ctx: Context) -> bool:
 
 def pick_initiative(
     ctx: Context, label_text: str = "Initiative", default: str | None = None
-) -> dict[str, Any] | None:
+) -> InitiativeReport | None:
     """A selectbox of the filtered initiatives (shared across pages and bound to the URL).
 
     Nothing chosen yet (or the choice filtered away): `default` if shown, else the first.
     """
-    ids = [i["id"] for i in ctx.items]
+    ids = [i.id for i in ctx.items]
     if not ids:
         return None
     current = st.session_state.get("initiative") or st.query_params.get("initiative")
