@@ -25,14 +25,8 @@ def fmt(value: Any, digits: int = 3) -> str:
     return str(value)
 
 
-def _model(report: Report | dict[str, Any]) -> Report:
-    """The model; a report dict (the app's, until its pages read the model) is validated."""
-    return report if isinstance(report, Report) else Report.model_validate(report)
-
-
-def summary_rows(report: Report | dict[str, Any]) -> list[list[str]]:
+def summary_rows(report: Report) -> list[list[str]]:
     """One row per initiative: the steering committee's overview."""
-    report = _model(report)
     rows = []
     for item in report.initiatives:
         readiness = item.readiness
@@ -71,9 +65,8 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def render_html(report: Report | dict[str, Any]) -> str:
+def render_html(report: Report) -> str:
     """A self-contained, printable HTML page; every value is escaped."""
-    report = _model(report)
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
         "<title>pilotwatch steering report</title><style>",
@@ -155,9 +148,8 @@ def _latin1(text: str) -> str:
     return text.encode("latin-1", "replace").decode("latin-1")
 
 
-def write_pdf(report: Report | dict[str, Any], path: Path) -> None:
+def write_pdf(report: Report, path: Path) -> None:
     """Write a PDF steering report (portfolio table, then blockers per initiative)."""
-    report = _model(report)
     from fpdf import FPDF
 
     pdf = FPDF(orientation="L", format="A4")

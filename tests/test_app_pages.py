@@ -24,7 +24,7 @@ from app_helpers import (
 
 from pilotwatch import engine
 from pilotwatch.render import SUMMARY_HEADER, summary_rows
-from pilotwatch.report import dumps
+from pilotwatch.report import Report, dumps
 from ui import formats as fm
 from ui import labels as lb
 from ui import loaders
@@ -258,7 +258,7 @@ def test_steering_review_numbers_and_downloads(report: dict[str, Any]) -> None:
     open_page(at, "steering")
     _ok(at)
     verdicts = frame(at, *SUMMARY_HEADER)
-    expected = summary_rows(report)
+    expected = summary_rows(Report.model_validate(report))
     assert len(verdicts) == len(expected)
     for row, want in zip(verdicts.to_dict("records"), expected, strict=True):
         for column, value in zip(SUMMARY_HEADER, want, strict=True):

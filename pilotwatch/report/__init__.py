@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from core.report import SCHEMA_VERSION, Report, iso
-from pilotwatch.report.build import build_report, dumps, num, report_dict
+from pilotwatch.report.build import build_report, dumps, num
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema" / "report.schema.json"
 
@@ -17,5 +17,4 @@ __all__ = [
     "dumps",
     "iso",
     "num",
-    "report_dict",
 ]

@@ -5,7 +5,7 @@ the numbers are the reports' own.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -35,11 +35,6 @@ _COVERED_BY = {
 }
 
 
-def as_report(report: Report | Mapping[str, Any]) -> Report:
-    """The model; a report dict (JSON-shaped) is validated into one."""
-    return report if isinstance(report, Report) else Report.model_validate(report)
-
-
 def _gaps(item: InitiativeReport) -> dict[str, str]:
     return {g.control: g.status.value for g in item.compliance.gaps}
 
@@ -48,16 +43,14 @@ def _slo_status(item: InitiativeReport) -> dict[str, str]:
     return {s.name: s.status.value for s in item.slos}
 
 
-def diff_reports(
-    before: Report | Mapping[str, Any], after: Report | Mapping[str, Any]
-) -> dict[str, Any]:
+def diff_reports(before: Report, after: Report) -> dict[str, Any]:
     """What changed from `before` to `after`, per initiative present in `after`.
 
     Returns lists: verdicts (changed verdicts), scores (changed scores, with delta), new_breaches
     (SLOs breached now, not before), recovered (breached before, not now), new_gaps (controls in
     gap now, not before, or in a different gap status), closed_gaps, and new_initiatives.
     """
-    old = {item.id: item for item in as_report(before).initiatives}
+    old = {item.id: item for item in before.initiatives}
     out: dict[str, list[dict[str, Any]]] = {
         "verdicts": [],
         "scores": [],
@@ -68,7 +61,7 @@ def diff_reports(
         "new_initiatives": [],
     }
     breached = SloStatus.BREACHED.value
-    for item in as_report(after).initiatives:
+    for item in after.initiatives:
         iid, name = item.id, item.name
         prev = old.get(iid)
         if prev is None:
@@ -239,16 +232,15 @@ def initiative_risks(
 
 
 def top_risks(
-    report: Report | Mapping[str, Any], limit: int = 10, ids: Sequence[str] | None = None
+    report: Report, limit: int = 10, ids: Sequence[str] | None = None
 ) -> list[dict[str, Any]]:
     """The most urgent risks across the report (or the initiatives `ids`).
 
     Sorted by kind rank, then verdict (no_go first), then the report's initiative order.
     """
-    model = as_report(report)
-    order = {item.id: n for n, item in enumerate(model.initiatives)}
-    chosen = [i for i in model.initiatives if ids is None or i.id in set(ids)]
-    risks = [r for item in chosen for r in initiative_risks(item, model.as_of)]
+    order = {item.id: n for n, item in enumerate(report.initiatives)}
+    chosen = [i for i in report.initiatives if ids is None or i.id in set(ids)]
+    risks = [r for item in chosen for r in initiative_risks(item, report.as_of)]
     risks.sort(
         key=lambda r: (r["rank"], VERDICT_ORDER.get(r["verdict"], 3), order[r["initiative"]])
     )

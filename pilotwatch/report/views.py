@@ -4,8 +4,7 @@ the gate-dimension matrix. Report rows in, small frames out; the numbers are the
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import polars as pl
 
@@ -29,15 +28,7 @@ CHECK_OUTCOMES: tuple[str, ...] = tuple(
 _WORST_FIRST: tuple[str, ...] = tuple(reversed(CHECK_OUTCOMES))
 NOT_GATED = "not_gated"
 
-Items = Sequence[InitiativeReport] | Sequence[Mapping[str, Any]]
-
-
-def as_items(initiatives: Items) -> list[InitiativeReport]:
-    """The initiatives as models (a report dict's rows, from the JSON, are validated)."""
-    return [
-        i if isinstance(i, InitiativeReport) else InitiativeReport.model_validate(i)
-        for i in initiatives
-    ]
+Items = Sequence[InitiativeReport]
 
 
 def stage_funnel(initiatives: Items) -> pl.DataFrame:
@@ -50,10 +41,7 @@ def stage_funnel(initiatives: Items) -> pl.DataFrame:
         ]
     )
     rows = pl.DataFrame(
-        [
-            {"stage": str(i.stage), "verdict": str(i.readiness.verdict)}
-            for i in as_items(initiatives)
-        ],
+        [{"stage": str(i.stage), "verdict": str(i.readiness.verdict)} for i in list(initiatives)],
         schema={"stage": pl.String(), "verdict": pl.String()},
     )
     counts = rows.group_by("stage", "verdict").agg(pl.len().cast(pl.Int64).alias("count"))
@@ -67,7 +55,7 @@ def stage_funnel(initiatives: Items) -> pl.DataFrame:
 
 def verdict_counts(initiatives: Items) -> pl.DataFrame:
     """How many initiatives have each gate verdict (every verdict listed, in order)."""
-    items = as_items(initiatives)
+    items = list(initiatives)
     return pl.DataFrame(
         [
             {"verdict": v, "count": sum(1 for i in items if i.readiness.verdict == v)}
@@ -85,7 +73,7 @@ def slo_status_counts(initiatives: Items) -> pl.DataFrame:
                 "initiative": i.id,
                 **{s: sum(1 for slo in i.slos if slo.status == s) for s in SLO_STATUSES},
             }
-            for i in as_items(initiatives)
+            for i in list(initiatives)
         ],
         schema={"initiative": pl.String(), **{s: pl.Int64() for s in SLO_STATUSES}},
     )
@@ -97,7 +85,7 @@ def dimension_matrix(initiatives: Items) -> pl.DataFrame:
     Dimensions appear in first-seen order; a dimension without checks at an initiative's gate is
     `not_gated`.
     """
-    items = as_items(initiatives)
+    items = list(initiatives)
     dimensions: list[str] = []
     for item in items:
         for check in item.readiness.checks:
