@@ -57,7 +57,7 @@ def four_keys(ctx: Context, items: list[InitiativeReport]) -> None:
               "recovery level", "recovery n"]
     )  # fmt: skip
     number, text = st.column_config.NumberColumn, st.column_config.TextColumn
-    level = {"width": 85 if not ctx.summary else 150}
+    level = 85 if not ctx.summary else 150  # width of the level columns
     w.table(
         keys.select(shown),
         {
@@ -65,22 +65,22 @@ def four_keys(ctx: Context, items: list[InitiativeReport]) -> None:
             "deploy days/week (median)": number(
                 "days/wk", width=55, help="Deploy days per week, median of 7-day blocks"
             ),
-            "frequency level": text("frequency", help="Deployment frequency level", **level),
+            "frequency level": text("frequency", help="Deployment frequency level", width=level),
             "deployments": number("deploys", width=55, help="Production deployments (n)"),
             "lead time h (median)": number(
                 "lead h", format="%.1f", width=50, help="Lead time for changes, median hours"
             ),
-            "lead time level": text("lead time", help="Lead time level", **level),
+            "lead time level": text("lead time", help="Lead time level", width=level),
             "lead time n": number("n", width=40, help="Deployments with a commit time"),
             "change failure rate": number(
                 "CFR", format="percent", width=60, help="Change failure rate"
             ),
-            "change failure level": text("change fail.", help="Change failure level", **level),
+            "change failure level": text("change fail.", help="Change failure level", width=level),
             "failed changes": number("failed", width=50, help="Failed changes (n)"),
             "time to restore h (median)": number(
                 "restore h", format="%.1f", width=60, help="Time to restore, median hours"
             ),
-            "recovery level": text("recovery", help="Time-to-restore level", **level),
+            "recovery level": text("recovery", help="Time-to-restore level", width=level),
             "recovery n": number("n", width=40, help="Incidents resolved (n)"),
             "unlinked incidents": number("unlinked", width=80),
         },

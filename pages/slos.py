@@ -27,7 +27,7 @@ Pair = tuple[InitiativeReport, SloEntry]  # an initiative's report block and one
 def sort_slos(slos: list[Pair]) -> None:
     """Sort the (initiative, SLO) pairs in the order the reader chose."""
     order = st.segmented_control(
-        "Sort by", list(SORTS), format_func=SORTS.get, default="budget", key="slo_sort"
+        "Sort by", list(SORTS), format_func=lambda v: SORTS[v], default="budget", key="slo_sort"
     )
     if order == "status":
         slos.sort(key=lambda p: (STATUS_RANK.get(p[1].status, 9), p[1].name))

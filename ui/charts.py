@@ -90,7 +90,7 @@ def sli_chart(ctx: Context, item: InitiativeReport, slo: SloEntry, definition: S
     start = window_start(definition, ctx.as_of)
     st.markdown("**SLI against target, with production deployments**")
     every = st.segmented_control(
-        "SLI per", ["1h", "1d"], format_func={"1h": "hour", "1d": "day"}.get,
+        "SLI per", ["1h", "1d"], format_func=lambda v: {"1h": "hour", "1d": "day"}[v],
         default="1h", key="sli_every",
     )  # fmt: skip
     sli = series.sli_series(buckets, definition, ctx.as_of, every or "1h").with_columns(

@@ -80,7 +80,7 @@ def _filters(config: Config) -> Filters:
         "verdict": side.multiselect(
             "Gate verdict",
             list(VERDICT_LABEL),
-            format_func=REPORT_VERDICT.get,  # GO, CONDITIONAL, NO-GO: also the URL's words
+            format_func=lambda v: REPORT_VERDICT.get(v, v),  # GO, CONDITIONAL, NO-GO: URL words
             key="f_verdict",
             placeholder="All verdicts",
             bind="query-params",

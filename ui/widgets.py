@@ -118,16 +118,16 @@ def table(
     Give wide frames column widths and short labels (`column_config`) or fewer columns
     (`column_order`): at 1400 px with the sidebar open the main column is about 940 px wide.
     """
-    return st.dataframe(
-        frame,
-        hide_index=True,
-        width="stretch",
-        height=height,  # type: ignore[arg-type]
-        column_config=dict(column_config or {}),
-        key=key,
-        placeholder=NA,
+    options: dict[str, Any] = {
+        "hide_index": True,
+        "width": "stretch",
+        "height": height,
+        "column_config": dict(column_config or {}),
+        "key": key,
+        "placeholder": NA,
         **kwargs,
-    )
+    }
+    return st.dataframe(frame, **options)
 
 
 def static_table(frame: pl.DataFrame) -> None:
@@ -174,7 +174,10 @@ def incident_flags() -> list[pl.Expr]:
     ]
 
 
-def chart(spec: alt.TopLevelMixin, alt_text: str) -> None:
+Chart = alt.Chart | alt.LayerChart | alt.ConcatChart | alt.HConcatChart | alt.VConcatChart
+
+
+def chart(spec: Chart, alt_text: str) -> None:
     """An Altair chart at full width with an accessible description.
 
     Single and layered charts fit the width only, so `height` is the plot's own height (axes
