@@ -8,7 +8,7 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from core.report import iso
+from core.report import Report, iso
 from metrics import series
 from pilotwatch.render import SUMMARY_HEADER, render_html, summary_rows
 from pilotwatch.render import VERDICT_LABEL as REPORT_VERDICT
@@ -16,7 +16,7 @@ from pilotwatch.report import compare, dumps
 from ui import formats as fm
 from ui import labels as lb
 from ui import widgets as w
-from ui.context import context
+from ui.context import Context, context
 
 COMPARE_DAYS = 28  # the default "last review": four weeks before the as-of
 # the status words of each "what changed" list (before/after/status columns)
@@ -45,28 +45,21 @@ def change_row(section: str, row: dict[str, Any]) -> dict[str, Any]:
     return shown
 
 
-ctx = context(__file__)
-w.header(ctx, "Steering review", "Go / Conditional / No-Go per stage gate, and what changed")
-st.caption(
-    "To print: collapse the sidebar and use your browser's Print (Ctrl/Cmd+P), or download the "
-    "printable HTML report at the bottom (the same document as `pilotwatch report --html`)."
-)
-
-if not w.no_initiatives(ctx):
-    items = ctx.items
-    ids = [i.id for i in items]
-    shown_report = ctx.report.model_copy(update={"initiatives": items})
-
+def verdicts(ctx: Context, shown: Report, ids: list[str]) -> None:
+    """Verdict, score and blockers per shown initiative (the HTML report's table)."""
     st.subheader("Verdicts")
-    verdicts = pl.DataFrame(summary_rows(shown_report), schema=SUMMARY_HEADER, orient="row")
-    verdicts = verdicts.with_columns(
+    frame = pl.DataFrame(summary_rows(shown), schema=SUMMARY_HEADER, orient="row")
+    frame = frame.with_columns(
         pl.col("Verdict").replace_strict(
             {REPORT_VERDICT[v]: lb.VERDICT_LABEL[v] for v in lb.VERDICT_LABEL},
             default=pl.col("Verdict"),
         )
     )
-    w.static_table(verdicts)  # static tables: every column and word fits, and they print
+    w.static_table(frame)  # static tables: every column and word fits, and they print
 
+
+def what_changed(ctx: Context, shown: Report, ids: list[str]) -> None:
+    """What changed since an earlier as-of (the last review by default)."""
     st.subheader("What changed")
     default_day = (ctx.as_of - timedelta(days=COMPARE_DAYS)).date()
     day = st.date_input(
@@ -84,7 +77,7 @@ if not w.no_initiatives(ctx):
             before.model_copy(
                 update={"initiatives": [i for i in before.initiatives if i.id in ids]}
             ),
-            shown_report,
+            shown,
         )
         st.caption(f"From {iso(before.as_of)} to {iso(ctx.report.as_of)}.")
         sections = [
@@ -109,6 +102,9 @@ if not w.no_initiatives(ctx):
         if empty:
             st.caption("Nothing to list under: " + "; ".join(empty) + ".")
 
+
+def top_risks(ctx: Context, shown: Report, ids: list[str]) -> None:
+    """The ten highest-ranked open risk signals of the shown initiatives."""
     st.subheader("Top risks")
     risks = compare.top_risks(ctx.report, limit=10, ids=ids)
     if not risks:
@@ -128,6 +124,9 @@ if not w.no_initiatives(ctx):
             "sev 1-2, compliance gaps, expiring waivers and stale data, undecided blocking checks."
         )
 
+
+def milestones_due(ctx: Context, shown: Report, ids: list[str]) -> None:
+    """Open milestones overdue or due within 90 days."""
     st.subheader("Milestones due")
     definitions = [ctx.config.initiative(i) for i in ids]
     milestones = series.milestone_table(definitions, ctx.as_of, horizon_days=90)
@@ -148,13 +147,16 @@ if not w.no_initiatives(ctx):
             )
         )
 
+
+def downloads(ctx: Context, shown: Report, ids: list[str]) -> None:
+    """The report JSON, the verdicts CSV and the printable HTML of the shown initiatives."""
     st.subheader("Downloads")
     stamp = iso(ctx.report.as_of).replace(":", "").replace("-", "")
     scope = "shown initiatives" if ctx.filters_active else "the whole portfolio"
     cols = st.columns(3)
     cols[0].download_button(
         "Report JSON (schema 1)",
-        dumps(shown_report),
+        dumps(shown),
         file_name=f"pilotwatch-report-{stamp}.json",
         mime="application/json",
         help=f"The same JSON as `pilotwatch report --json`, for {scope}.",
@@ -162,15 +164,38 @@ if not w.no_initiatives(ctx):
     )
     cols[1].download_button(
         "Verdicts CSV",
-        pl.DataFrame(summary_rows(shown_report), schema=SUMMARY_HEADER, orient="row").write_csv(),
+        pl.DataFrame(summary_rows(shown), schema=SUMMARY_HEADER, orient="row").write_csv(),
         file_name=f"pilotwatch-verdicts-{stamp}.csv",
         mime="text/csv",
         key="download_csv",
     )
     cols[2].download_button(
         "Printable HTML report",
-        render_html(shown_report),
+        render_html(shown),
         file_name=f"pilotwatch-steering-{stamp}.html",
         mime="text/html",
         key="download_html",
     )
+
+
+def narrowed(ctx: Context) -> tuple[Report, list[str]]:
+    """The report narrowed to the initiatives that pass the sidebar filters, and their ids."""
+    items = ctx.items
+    return ctx.report.model_copy(update={"initiatives": items}), [i.id for i in items]
+
+
+def render(ctx: Context) -> None:
+    """The steering review: verdicts, what changed, top risks, milestones, downloads."""
+    w.header(ctx, "Steering review", "Go / Conditional / No-Go per stage gate, and what changed")
+    st.caption(
+        "To print: collapse the sidebar and use your browser's Print (Ctrl/Cmd+P), or download the "
+        "printable HTML report at the bottom (the same document as `pilotwatch report --html`)."
+    )
+    if w.no_initiatives(ctx):
+        return
+    shown, ids = narrowed(ctx)
+    for section in (verdicts, what_changed, top_risks, milestones_due, downloads):
+        section(ctx, shown, ids)
+
+
+render(context(__file__))
