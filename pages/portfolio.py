@@ -7,22 +7,24 @@ import polars as pl
 import streamlit as st
 
 from core.models import STAGES
+from core.report import InitiativeReport
 from pilotwatch.report import views
 from ui import formats as fm
 from ui import labels as lb
 from ui import widgets as w
-from ui.context import context
+from ui.context import Context, context
 
-ctx = context(__file__)
-w.header(ctx, "Portfolio", "Which pilots are ready for their next stage, and why")
 
-if not w.no_initiatives(ctx):
-    items = ctx.items
+def verdict_metrics(items: list[InitiativeReport]) -> None:
+    """One metric per gate verdict: how many shown initiatives have it."""
     counts = views.verdict_counts(items)
     cols = st.columns(len(counts))
     for col, row in zip(cols, counts.to_dicts(), strict=True):
         col.metric(lb.VERDICT_LABEL[row["verdict"]], row["count"], border=True)
 
+
+def initiative_rows(items: list[InitiativeReport]) -> pl.DataFrame:
+    """One row per initiative: verdict, score, blockers and the signal counts behind them."""
     slo_counts = {r["initiative"]: r for r in views.slo_status_counts(items).to_dicts()}
     rows = []
     for item in items:
@@ -49,7 +51,12 @@ if not w.no_initiatives(ctx):
                 "clinical area": item.clinical_area,
             }
         )
-    frame = pl.DataFrame(rows)
+    return pl.DataFrame(rows)
+
+
+def initiatives_table(ctx: Context, items: list[InitiativeReport]) -> None:
+    """The initiatives table; selecting a row opens its gate checklist."""
+    frame = initiative_rows(items)
     # ~940 px at 1400 px: the signals as narrow counts; names of blockers, stage, owner and
     # area in the expander below (and every blocker's reason under "Why each verdict")
     shown = (
@@ -107,13 +114,15 @@ if not w.no_initiatives(ctx):
             key="portfolio_details",
         )  # fmt: skip
 
+
+def why_each_verdict(ctx: Context, items: list[InitiativeReport]) -> None:
+    """Every check that does not pass, per initiative, with its remediation and owner."""
     st.subheader("Why each verdict")
     for item in items:
         readiness = item.readiness
         verdict = readiness.verdict
         if ctx.summary and verdict == "go":
             continue
-        blockers = readiness.blockers
         title = (
             f"{fm.label(lb.VERDICT_LABEL, verdict)} · {item.name} · "
             f"score {fm.num(readiness.score, 1)} · {readiness.blocker_count} blocker(s)"
@@ -138,6 +147,9 @@ if not w.no_initiatives(ctx):
                 st.markdown("Every check passes.")
             w.page_link("pages/initiative.py", f"Open {item.name}", initiative=item.id)
 
+
+def dimension_heatmap(ctx: Context, items: list[InitiativeReport]) -> None:
+    """The worst check outcome per initiative and gate-check dimension."""
     st.subheader("Readiness by dimension")
     matrix = views.dimension_matrix(items).with_columns(
         pl.col("outcome")
@@ -179,6 +191,9 @@ if not w.no_initiatives(ctx):
             "Heatmap of initiatives by gate-check dimension; each cell names its worst outcome.",
         )
 
+
+def funnel(ctx: Context, items: list[InitiativeReport]) -> None:
+    """Initiatives per stage, coloured by the verdict at their next gate."""
     st.subheader("Stage funnel")
     funnel = views.stage_funnel(items).filter(pl.col("count") > 0)
     funnel = funnel.with_columns(
@@ -213,3 +228,17 @@ if not w.no_initiatives(ctx):
         "Initiatives per stage, split by the verdict of their next gate; each segment is "
         "labelled with its count and verdict.",
     )
+
+
+def render(ctx: Context) -> None:
+    """The portfolio: verdict counts, the initiatives, why each verdict, dimensions, funnel."""
+    w.header(ctx, "Portfolio", "Which pilots are ready for their next stage, and why")
+    if w.no_initiatives(ctx):
+        return
+    items = ctx.items
+    verdict_metrics(items)
+    for section in (initiatives_table, why_each_verdict, dimension_heatmap, funnel):
+        section(ctx, items)
+
+
+render(context(__file__))
