@@ -2,7 +2,7 @@
 
 Every number a page shows is a value of the schema-1 report (`Context.report`, exactly what
 `pilotwatch report` writes) or a row of the Portfolio frames; view series come from
-metrics/series.py and metrics/compare.py. Nothing here computes a metric.
+metrics/series.py and pilotwatch/report/ (views, compare). Nothing here computes a metric.
 """
 
 from __future__ import annotations
