@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages.common import PAGES, banners, build_context
+from ui.context import build_context
+from ui.registry import PAGES
+from ui.widgets import banners
 
 st.set_page_config(page_title="pilotwatch", page_icon="🩺", layout="wide")
 

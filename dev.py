@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """One-command setup: `python3 dev.py run` (app on demo data) and `python3 dev.py test`.
 
+`test` runs ruff (lint and format), mypy (strict) and pytest.
+
 Creates .venv, installs the locked dependencies (requirements.lock, hash-checked) and the
 project itself, writes the demo data when missing, then runs the app or the test suite.
 Needs only Python 3.11+ and pip.
@@ -63,6 +65,7 @@ def main(argv: list[str]) -> None:
         ensure_env()
         _run(BIN / "ruff", "check", ".")
         _run(BIN / "ruff", "format", "--check", ".")
+        _run(BIN / "mypy")  # strict on the project's packages: [tool.mypy] in pyproject.toml
         _run(BIN / "pytest", *(argv[1:] or ["-q"]))
     elif command == "setup":
         ensure_env()

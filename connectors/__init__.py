@@ -1,1 +1,1 @@
-"""Connectors: the outside world in, the SPEC's canonical tables out."""
+"""Connectors: the outside world in, the canonical tables out (docs/connectors.md)."""

@@ -23,10 +23,10 @@ from connectors.base import (
     SourceUnavailable,
     check_per_table,
 )
-from connectors.canonical import TABLES
 from connectors.records import LINE
 from connectors.records import csv_frame as _csv_frame
 from connectors.records import ndjson_frame as _ndjson_frame
+from core.canonical import TABLES
 
 FORMATS: dict[str, str] = {
     ".csv": "csv",

@@ -68,6 +68,7 @@ def read_only(conn: Connection, seconds: float) -> None:
         conn.commit()  # the next transaction starts read-only
     elif dialect == "sqlite":
         raw = conn.connection.driver_connection
+        assert raw is not None  # an open sqlite connection always has its driver connection
         deadline = time.monotonic() + seconds
         raw.set_progress_handler(lambda: int(time.monotonic() > deadline), 1000)
         conn.exec_driver_sql("PRAGMA query_only = ON")

@@ -39,7 +39,7 @@ from connectors.base import (
     SourceLoad,
     SourceSpec,
 )
-from connectors.canonical import SCHEMAS, TABLES
+from core.canonical import SCHEMAS, TABLES
 
 PLANTED_EMAIL = "jane.doe@example.org"  # free-text PHI every connector must redact
 

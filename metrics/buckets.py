@@ -13,8 +13,8 @@ from datetime import datetime
 
 import polars as pl
 
+from core.models import Slo
 from metrics.timewin import UTC_US, lit_ts
-from pilotwatch.config.models import Slo
 
 PRE_KEYS = ("source", "initiative", "service", "operation", "environment", "bucket_start")
 BUCKET_SCHEMA = {

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
+from core.models import STAGES, Control, Initiative
 from metrics.timewin import lit_ts
-from pilotwatch.config.models import STAGES, Control, Initiative
 
 GAP_STATUSES = ("missing", "failing", "na_unjustified", "expired")
 _STATUS_RANK = {"pass": 0, "not_applicable": 1, "fail": 2}

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
+from core.models import DoraThresholds
 from metrics.timewin import hours, lit_ts
-from pilotwatch.config.models import DoraThresholds
 
 COUNTED_STATUSES = ("success", "rolled_back")
 LEVEL_NAMES = ("frequency", "lead_time", "change_failure", "recovery")

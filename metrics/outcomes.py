@@ -7,8 +7,8 @@ from datetime import datetime
 
 import polars as pl
 
+from core.models import Initiative
 from metrics.timewin import UTC_US, lit_ts
-from pilotwatch.config.models import Initiative
 
 
 def kpi_definitions(initiatives: Sequence[Initiative]) -> pl.DataFrame:

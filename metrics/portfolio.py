@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 import polars as pl
 from opentelemetry import trace
 
-from connectors.canonical import SOURCE_COLUMN, TIME_COLUMN, empty
+from core.canonical import SOURCE_COLUMN, TIME_COLUMN, empty
+from core.models import Config
 from metrics import buckets as bk
 from metrics.compliance import compliance_summary, control_status
 from metrics.delivery import delivery_table, link_incidents
@@ -25,8 +26,6 @@ from metrics.outcomes import outcome_summary, outcome_table
 from metrics.readiness import evaluate_checks, gate_checks, metric_values, verdicts
 from metrics.slo import earliest_start, slo_summary, slo_table
 from metrics.timewin import as_of_instant, lit_ts
-from pilotwatch.config.durations import parse_duration
-from pilotwatch.config.models import Config
 
 tracer = trace.get_tracer("pilotwatch.metrics")
 
@@ -78,12 +77,12 @@ def initiatives_frame(config: Config) -> pl.DataFrame:
 
 def sources_frame(config: Config) -> pl.DataFrame:
     """Per enabled source: its freshness budget in seconds and the initiatives it lists."""
-    default = parse_duration(config.settings.default_freshness)
+    default = config.settings.default_freshness.seconds_total
     return pl.DataFrame(
         [
             {
                 "source": s.name,
-                "freshness_seconds": parse_duration(s.freshness) if s.freshness else default,
+                "freshness_seconds": s.freshness.seconds_total if s.freshness else default,
                 "initiatives": list(s.initiatives),
             }
             for s in config.sources
@@ -115,8 +114,8 @@ def compute_portfolio(
     as_of = as_of_instant(as_of)
     settings = config.settings
     ids = [i.id for i in config.initiatives]
-    window = timedelta(seconds=parse_duration(settings.delivery_window))
-    link_window = timedelta(seconds=parse_duration(settings.link_window))
+    window: timedelta = settings.delivery_window
+    link_window: timedelta = settings.link_window
 
     with tracer.start_as_current_span("pilotwatch.metrics.slo") as span:
         start = earliest_start(config.slos, as_of)

@@ -7,39 +7,17 @@ from datetime import UTC, date, datetime
 
 import polars as pl
 
-from pilotwatch.config.models import GateCheck, Initiative, Waiver
+from core.models import GateCheck, Initiative, Waiver
+from core.report import GATE_METRICS
 
 CONDITIONAL_SCORE = 70.0
-
-# Metric paths a gate check may name, and the summary column each reads.
-METRIC_PATHS: dict[str, tuple[str, str]] = {
-    "slo_summary.defined": ("slo_summary", "defined"),
-    "slo_summary.breached": ("slo_summary", "breached"),
-    "slo_summary.min_budget_remaining": ("slo_summary", "min_budget_remaining"),
-    "delivery.deployments": ("delivery", "deployments"),
-    "delivery.deployment_frequency_per_day": ("delivery", "deployment_frequency_per_day"),
-    "delivery.deploy_days_per_week_median": ("delivery", "deploy_days_per_week_median"),
-    "delivery.deploy_days_per_month_median": ("delivery", "deploy_days_per_month_median"),
-    "delivery.lead_time_hours_median": ("delivery", "lead_time_hours_median"),
-    "delivery.change_failure_rate": ("delivery", "change_failure_rate"),
-    "delivery.recovery_time_hours_median": ("delivery", "recovery_time_hours_median"),
-    "delivery.unlinked_incidents": ("delivery", "unlinked_incidents"),
-    "incidents.open_sev12": ("incidents", "open_sev12"),
-    "incidents.mtta_minutes": ("incidents", "mtta_minutes"),
-    "incidents.mttr_hours": ("incidents", "mttr_hours"),
-    "incidents.patient_impacting": ("incidents", "patient_impacting"),
-    "outcomes_summary.on_track_share": ("outcomes_summary", "on_track_share"),
-    "compliance.required": ("compliance", "required"),
-    "compliance.coverage": ("compliance", "coverage"),
-    "compliance.gap_count": ("compliance", "gap_count"),
-    "data.stale_sources": ("data", "stale_sources"),
-}
 
 
 def metric_values(summaries: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
     """Long frame (initiative, metric, value) of every gate-addressable metric."""
     parts = []
-    for path, (family, column) in METRIC_PATHS.items():
+    # the gate-metric fields of the report model name each path's summary frame and column
+    for path, (family, column) in GATE_METRICS.items():
         frame = summaries.get(family)
         if frame is None or column not in frame.columns:
             continue

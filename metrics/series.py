@@ -1,33 +1,27 @@
 """View series for the dashboard: frames shaped for charts, derived from the same inputs and
 rules as the report (SLI over time, error-budget burn-down, deployment markers, delivery and
-incident trends, KPI trends with suppression, portfolio matrices, milestones).
+incident trends, KPI trends with suppression, the compliance matrix, milestones). Views over
+the report itself (funnel, verdict counts, dimension matrix) live in pilotwatch/report/views.py.
 
-Pure functions: frames, dicts and config in, frames out. Nothing here changes a reported
+Pure functions: frames and config in, frames out. Nothing here changes a reported
 number; where a series ends at T it ends on the report's value (see tests/test_series.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from typing import Any
 
 import polars as pl
 
+from core.models import Initiative, Slo
 from metrics import outcomes
 from metrics.delivery import production_deployments
 from metrics.outcomes import kpi_definitions
 from metrics.slo import window_start
 from metrics.timewin import UTC_US, lit_ts
-from pilotwatch.config.models import STAGES, Initiative, Slo
 
 UNIT_SCHEMA = {"at": UTC_US, "good": pl.Int64(), "total": pl.Int64()}
-VERDICTS = ("go", "conditional", "no_go")
-SLO_STATUSES = ("healthy", "at_risk", "breached", "no_data")
-CHECK_OUTCOMES = ("pass", "waived", "insufficient_data", "fail")
-# A dimension's cell shows its worst check: fail, then insufficient data, then waived, then pass.
-_WORST_FIRST = ("fail", "insufficient_data", "waived", "pass")
-NOT_GATED = "not_gated"
 
 
 def slo_units(buckets: pl.DataFrame, slo: Slo, as_of: datetime) -> pl.DataFrame:
@@ -142,7 +136,7 @@ def deploy_markers(
 
 
 def _week_block(column: str, as_of: datetime) -> pl.Expr:
-    """1 for `[T - 7d, T)`, 2 for the week before, ... (the SPEC's delivery blocks)."""
+    """1 for `[T - 7d, T)`, 2 for the week before, ... (the week blocks of docs/metrics.md)."""
     age = (lit_ts(as_of) - pl.col(column)).dt.total_microseconds()
     return age // (7 * 86_400_000_000) + 1
 
@@ -277,88 +271,6 @@ def kpi_series(
     )
     return defs.join(latest, on=["initiative", "kpi"], how="inner").sort(
         "initiative", "kpi", "period_end"
-    )
-
-
-def stage_funnel(initiatives: Sequence[Mapping[str, Any]]) -> pl.DataFrame:
-    """Initiatives per stage (every stage, in order) and gate verdict: stage, verdict, count."""
-    grid = pl.DataFrame(
-        [{"stage": s, "order": n, "verdict": v} for n, s in enumerate(STAGES) for v in VERDICTS]
-    )
-    rows = pl.DataFrame(
-        [{"stage": i["stage"], "verdict": i["readiness"]["verdict"]} for i in initiatives],
-        schema={"stage": pl.String(), "verdict": pl.String()},
-    )
-    counts = rows.group_by("stage", "verdict").agg(pl.len().cast(pl.Int64).alias("count"))
-    return (
-        grid.join(counts, on=["stage", "verdict"], how="left")
-        .with_columns(pl.col("count").fill_null(0))
-        .sort("order", "verdict")
-        .drop("order")
-    )
-
-
-def verdict_counts(initiatives: Sequence[Mapping[str, Any]]) -> pl.DataFrame:
-    """How many initiatives have each gate verdict (every verdict listed, in order)."""
-    return pl.DataFrame(
-        [
-            {"verdict": v, "count": sum(1 for i in initiatives if i["readiness"]["verdict"] == v)}
-            for v in VERDICTS
-        ],
-        schema={"verdict": pl.String(), "count": pl.Int64()},
-    )
-
-
-def slo_status_counts(initiatives: Sequence[Mapping[str, Any]]) -> pl.DataFrame:
-    """Per initiative: how many of its SLOs are healthy, at_risk, breached and no_data."""
-    return pl.DataFrame(
-        [
-            {
-                "initiative": i["id"],
-                **{s: sum(1 for slo in i["slos"] if slo["status"] == s) for s in SLO_STATUSES},
-            }
-            for i in initiatives
-        ],
-        schema={"initiative": pl.String(), **{s: pl.Int64() for s in SLO_STATUSES}},
-    )
-
-
-def dimension_matrix(initiatives: Sequence[Mapping[str, Any]]) -> pl.DataFrame:
-    """Per initiative and gate-check dimension: the worst outcome and `passed of checks`.
-
-    Dimensions appear in first-seen order; a dimension without checks at an initiative's gate is
-    `not_gated`.
-    """
-    dimensions: list[str] = []
-    for item in initiatives:
-        for check in item["readiness"]["checks"]:
-            if check["dimension"] not in dimensions:
-                dimensions.append(check["dimension"])
-    rows = []
-    for item in initiatives:
-        for dim in dimensions:
-            outcomes = [c["outcome"] for c in item["readiness"]["checks"] if c["dimension"] == dim]
-            worst = next((o for o in _WORST_FIRST if o in outcomes), NOT_GATED)
-            rows.append(
-                {
-                    "initiative": item["id"],
-                    "name": item["name"],
-                    "dimension": dim,
-                    "outcome": worst,
-                    "passed": sum(1 for o in outcomes if o == "pass"),
-                    "checks": len(outcomes),
-                }
-            )
-    return pl.DataFrame(
-        rows,
-        schema={
-            "initiative": pl.String(),
-            "name": pl.String(),
-            "dimension": pl.String(),
-            "outcome": pl.String(),
-            "passed": pl.Int64(),
-            "checks": pl.Int64(),
-        },
     )
 
 

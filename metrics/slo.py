@@ -4,18 +4,29 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 import polars as pl
 
+from core.models import Slo
 from metrics.timewin import BURN_WINDOWS, UTC_US, lit_ts, month_start
-from pilotwatch.config.models import Slo
 
-# (severity, long window, short window, burn-rate factor): Google SRE workbook, 28-day tuning.
-ALERT_PAIRS: tuple[tuple[str, str, str, float], ...] = (
-    ("page", "1h", "5m", 14.4),
-    ("page", "6h", "30m", 6.0),
-    ("ticket", "1d", "2h", 3.0),
-    ("ticket", "3d", "6h", 1.0),
+
+class AlertPair(NamedTuple):
+    """A multiwindow burn-rate alert: fires when both windows burn at `factor` or more."""
+
+    severity: str  # "page" or "ticket"
+    long: str  # a BURN_WINDOWS key
+    short: str  # a BURN_WINDOWS key
+    factor: float
+
+
+# Google SRE workbook, 28-day tuning (docs/metrics.md, burn-rate alerts).
+ALERT_PAIRS: tuple[AlertPair, ...] = (
+    AlertPair("page", "1h", "5m", 14.4),
+    AlertPair("page", "6h", "30m", 6.0),
+    AlertPair("ticket", "1d", "2h", 3.0),
+    AlertPair("ticket", "3d", "6h", 1.0),
 )
 AT_RISK_BUDGET = 0.25
 
@@ -51,7 +62,7 @@ def definitions(slos: Sequence[Slo], as_of: datetime) -> pl.DataFrame:
             "initiative": [s.initiative for s in slos],
             "sli_type": [s.sli for s in slos],
             "target": [float(s.target) for s in slos],
-            "window": [s.window for s in slos],
+            "window": [s.window_text for s in slos],
             "budgeting": [s.budgeting for s in slos],
             "window_start": [window_start(s, as_of) for s in slos],
             "slice_us": [
@@ -170,14 +181,21 @@ def slo_table(
         .fill_null(False)
         .alias("low_traffic"),
         *[
-            ((pl.col(burn_column(long)) >= factor) & (pl.col(burn_column(short)) >= factor))
+            (
+                (pl.col(burn_column(pair.long)) >= pair.factor)
+                & (pl.col(burn_column(pair.short)) >= pair.factor)
+            )
             .fill_null(False)
-            .alias(alert_column(sev, long, short))
-            for sev, long, short, factor in ALERT_PAIRS
+            .alias(alert_column(pair.severity, pair.long, pair.short))
+            for pair in ALERT_PAIRS
         ],
     )
     page = pl.any_horizontal(
-        [pl.col(alert_column(s, lg, sh)) for s, lg, sh, _ in ALERT_PAIRS if s == "page"]
+        [
+            pl.col(alert_column(pair.severity, pair.long, pair.short))
+            for pair in ALERT_PAIRS
+            if pair.severity == "page"
+        ]
     )
     table = table.with_columns(
         pl.when(~has_data)

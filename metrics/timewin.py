@@ -8,7 +8,7 @@ import polars as pl
 
 UTC_US = pl.Datetime("us", "UTC")
 
-# Burn-rate windows, shortest first, as the SPEC lists them.
+# Burn-rate windows, shortest first, as docs/metrics.md lists them.
 BURN_WINDOWS: dict[str, timedelta] = {
     "5m": timedelta(minutes=5),
     "30m": timedelta(minutes=30),

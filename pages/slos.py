@@ -6,9 +6,14 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from metrics import series
-from metrics.slo import ALERT_PAIRS, AT_RISK_BUDGET, window_start
-from pages import common as c
+from core.models import Slo
+from core.report import BurnRates, InitiativeReport, SloEntry
+from metrics.slo import ALERT_PAIRS
+from ui import formats as fm
+from ui import labels as lb
+from ui import widgets as w
+from ui.charts import burn_down, sli_chart
+from ui.context import Context, context
 
 STATUS_RANK = {"breached": 0, "at_risk": 1, "no_data": 2, "healthy": 3}
 SORTS = {
@@ -16,360 +21,247 @@ SORTS = {
     "status": "Status, worst first",
     "initiative": "Initiative and name",
 }
+Pair = tuple[InitiativeReport, SloEntry]  # an initiative's report block and one of its SLOs
 
-ctx = c.context(__file__)
-c.header(ctx, "SLOs", "Error budgets, burn rates and alerts per service level objective")
 
-if not c.no_initiatives(ctx):
-    slos = [(item, slo) for item in ctx.items for slo in item["slos"]]
+def sort_slos(slos: list[Pair]) -> None:
+    """Sort the (initiative, SLO) pairs in the order the reader chose."""
+    order = st.segmented_control(
+        "Sort by", list(SORTS), format_func=lambda v: SORTS[v], default="budget", key="slo_sort"
+    )
+    if order == "status":
+        slos.sort(key=lambda p: (STATUS_RANK.get(p[1].status, 9), p[1].name))
+    elif order == "initiative":
+        slos.sort(key=lambda p: (p[0].name, p[1].name))
+    else:  # nulls (no data) last
+        slos.sort(key=lambda p: (p[1].budget_remaining is None, p[1].budget_remaining or 0))
+
+
+def slo_table(slos: list[Pair]) -> None:
+    """One row per SLO: status, budget, SLI, target, firing alerts."""
+    rows = [
+        {
+            "slo": slo.name,
+            "initiative": item.name,
+            "status": fm.label(lb.SLO_LABEL, slo.status),
+            "budget remaining": slo.budget_remaining,
+            "SLI": slo.sli,
+            "target": slo.target,
+            "alerts": "🔥 " + ", ".join(dict.fromkeys(a.severity for a in slo.alerts))
+            if slo.alerts
+            else "—",
+            "low traffic": "🔎 low" if slo.low_traffic else "",
+            "window": slo.window,
+        }
+        for item, slo in slos
+    ]
+    w.table(
+        pl.DataFrame(rows, infer_schema_length=None),
+        {
+            "slo": st.column_config.TextColumn("SLO", width=190),
+            "initiative": st.column_config.TextColumn(width=150),
+            "status": st.column_config.TextColumn(width=100),
+            "budget remaining": st.column_config.NumberColumn(
+                "budget left", format="percent", width=85, help="Error budget remaining"
+            ),
+            "SLI": st.column_config.NumberColumn(format="%.4f", width=60),
+            "target": st.column_config.NumberColumn(format="%.4f", width=60),
+            "alerts": st.column_config.TextColumn(
+                width=105,
+                help="Severities of the firing multiwindow alerts; the pairs are under "
+                "'Burn rates and multiwindow alerts' for the chosen SLO.",
+            ),
+            "low traffic": st.column_config.TextColumn(
+                "traffic",
+                width=60,
+                help="🔎 low: one bad event spends a visible share of the budget.",
+            ),
+            "window": st.column_config.TextColumn(width=110),
+        },
+        key="slo_table",
+    )
+
+
+def raw_details(slos: list[Pair]) -> None:
+    """The engineering view: raw counts and every burn-rate window."""
+    with st.expander("Raw counts and every burn-rate window", expanded=True):
+        details = pl.DataFrame(
+            [
+                {
+                    "slo": slo.name,
+                    "type": slo.sli_type,
+                    "budgeting": slo.budgeting,
+                    "good": slo.good,
+                    "total": slo.total,
+                    **{f"burn {win}": slo.burn_rates.rate(win) for win in BurnRates.windows()},
+                }
+                for _, slo in slos
+            ],
+            infer_schema_length=None,
+        )
+        w.table(
+            details,
+            {
+                "slo": st.column_config.TextColumn("SLO", width=200),
+                "type": st.column_config.TextColumn(width=85),
+                "budgeting": st.column_config.TextColumn(width=95),
+                "good": st.column_config.NumberColumn(format="%,d", width=80),
+                "total": st.column_config.NumberColumn(format="%,d", width=80),
+                **{
+                    name: st.column_config.NumberColumn(
+                        name.removeprefix("burn "),
+                        format="%.2f",
+                        width=52,
+                        help=f"Burn rate over the last {name.removeprefix('burn ')}",
+                    )
+                    for name in details.columns
+                    if name.startswith("burn ")
+                },
+            },
+            key="slo_details",
+        )
+        st.caption("Burn rate per window ending at the as-of (1 = on pace).")
+
+
+def pick_slo(ctx: Context, slos: list[Pair]) -> tuple[InitiativeReport, SloEntry, Slo]:
+    """The SLO selectbox (bound to the URL): its initiative, report entry and definition."""
+    names = [slo.name for _, slo in slos]
+    if st.session_state.get("slo") not in names and st.query_params.get("slo") not in names:
+        st.session_state["slo"] = names[0]
+    chosen = st.selectbox("SLO", names, key="slo", bind="query-params", persist_state="session")
+    item, slo = next(p for p in slos if p[1].name == chosen)
+    definition = next(s for s in ctx.config.slos if s.name == chosen)
+    return item, slo, definition
+
+
+def headline(slo: SloEntry, definition: Slo) -> None:
+    """The chosen SLO's status, numbers and a low-traffic warning."""
+    st.subheader(f"{slo.name} · {fm.label(lb.SLO_LABEL, slo.status)}")
+    if definition.description:
+        st.caption(fm.plain(definition.description))
+    unit = "slices" if slo.budgeting == "timeslices" else "events"
+    cols = st.columns(5)
+    cols[0].metric("SLI", fm.pct(slo.sli, 3), border=True)
+    cols[1].metric("Target", fm.pct(slo.target, 2), border=True)
+    cols[2].metric("Budget remaining", fm.pct(slo.budget_remaining), border=True)
+    cols[3].metric(f"Good {unit}", f"{slo.good:,}", border=True)
+    cols[4].metric(f"Total {unit}", f"{slo.total:,}", border=True)
+    if slo.low_traffic:
+        st.warning(
+            f"Low traffic: {slo.total} events in the window, so one bad event spends "
+            f"{fm.pct(slo.one_bad_event_budget_share)} of the error budget. Read the SLI "
+            "and the budget with care, or lengthen the window.",
+            icon="🔎",
+        )
+
+
+def burn_rates(slo: SloEntry) -> None:
+    """Burn rate per window and the multiwindow alert pairs."""
+    st.markdown("**Burn rates and multiwindow alerts**")
+    burn_rows = pl.DataFrame(
+        {
+            "window": BurnRates.windows(),
+            "burn rate": [slo.burn_rates.rate(win) for win in BurnRates.windows()],
+        },
+        schema={"window": pl.String(), "burn rate": pl.Float64()},
+    )
+    firing = {(a.severity, a.long, a.short) for a in slo.alerts}
+    pairs = pl.DataFrame(
+        [
+            {
+                "alert": "🔥 FIRING" if (sev, long, short) in firing else "not firing",
+                "severity": sev,
+                "long window": long,
+                "short window": short,
+                "fires when both ≥": factor,
+                "burn (long)": slo.burn_rates.rate(long),
+                "burn (short)": slo.burn_rates.rate(short),
+            }
+            for sev, long, short, factor in ALERT_PAIRS
+        ],
+        schema_overrides={"burn (long)": pl.Float64(), "burn (short)": pl.Float64()},
+    )
+    hot = {win for _, long, short in firing for win in (long, short)}
+    bars = (
+        alt.Chart(
+            burn_rows.with_columns(
+                pl.when(pl.col("window").is_in(sorted(hot)))
+                .then(pl.lit("in a firing pair"))
+                .otherwise(pl.lit("not firing"))
+                .alias("alert")
+            )
+        )
+        .mark_bar()
+        .encode(
+            x=alt.X(
+                "window:N",
+                sort=BurnRates.windows(),
+                title="window ending at the as-of",
+                axis=alt.Axis(labelAngle=0),
+            ),
+            y=alt.Y("burn rate:Q", title="burn rate (1 = on pace)"),
+            color=alt.Color(
+                "alert:N",
+                scale=alt.Scale(
+                    domain=["in a firing pair", "not firing"],
+                    range=[lb.OKABE["vermillion"], lb.OKABE["sky"]],
+                ),
+            ),
+            tooltip=["window", alt.Tooltip("burn rate:Q", format=".2f"), "alert"],
+        )
+    )
+    marks = (
+        alt.Chart(burn_rows.filter(pl.col("window").is_in(sorted(hot))))
+        .mark_text(dy=-8, text="🔥")
+        .encode(x=alt.X("window:N", sort=BurnRates.windows()), y="burn rate:Q")
+    )
+    w.chart(
+        (bars + marks).properties(height=220),
+        "Burn rate per window; windows in a firing alert pair are marked with a flame.",
+    )
+    w.table(
+        pairs,
+        {
+            "burn (long)": st.column_config.NumberColumn(format="%.2f"),
+            "burn (short)": st.column_config.NumberColumn(format="%.2f"),
+        },
+        key="alert_pairs",
+    )
+    st.caption(
+        "Page when burn(1h) and burn(5m) are both ≥ 14.4, or burn(6h) and burn(30m) ≥ 6; "
+        "ticket when burn(1d) and burn(2h) ≥ 3, or burn(3d) and burn(6h) ≥ 1 (Google SRE "
+        "workbook). A null burn rate means no events in that window."
+    )
+
+
+def render(ctx: Context) -> None:
+    """The SLOs page."""
+    w.header(ctx, "SLOs", "Error budgets, burn rates and alerts per service level objective")
+    if w.no_initiatives(ctx):
+        return
+    slos = [(item, slo) for item in ctx.items for slo in item.slos]
     if not slos:
-        c.empty(
+        w.empty(
             "SLOs for the shown initiatives",
             "Define them in config/slos.yaml or as OpenSLO documents in config/slos/.",
         )
+        return
+    sort_slos(slos)
+    slo_table(slos)
+    if ctx.detailed:
+        raw_details(slos)
+    item, slo, definition = pick_slo(ctx, slos)
+    headline(slo, definition)
+    if slo.total == 0:
+        w.empty(
+            f"events in the {slo.window} window of {slo.name}",
+            "Its requests come from the sources feeding `requests` (or `sli_buckets`) for "
+            f"initiative `{item.id}`; check the Data sources page and the SLO's filter.",
+        )
     else:
-        order = st.segmented_control(
-            "Sort by", list(SORTS), format_func=SORTS.get, default="budget", key="slo_sort"
-        )
-        if order == "status":
-            slos.sort(key=lambda p: (STATUS_RANK.get(p[1]["status"], 9), p[1]["name"]))
-        elif order == "initiative":
-            slos.sort(key=lambda p: (p[0]["name"], p[1]["name"]))
-        else:  # nulls (no data) last
-            slos.sort(
-                key=lambda p: (p[1]["budget_remaining"] is None, p[1]["budget_remaining"] or 0)
-            )
-        rows = [
-            {
-                "slo": slo["name"],
-                "initiative": item["name"],
-                "status": c.label(c.SLO_LABEL, slo["status"]),
-                "budget remaining": slo["budget_remaining"],
-                "SLI": slo["sli"],
-                "target": slo["target"],
-                "alerts": "🔥 " + ", ".join(dict.fromkeys(a["severity"] for a in slo["alerts"]))
-                if slo["alerts"]
-                else "—",
-                "low traffic": "🔎 low" if slo["low_traffic"] else "",
-                "window": slo["window"],
-            }
-            for item, slo in slos
-        ]
-        c.table(
-            pl.DataFrame(rows, infer_schema_length=None),
-            {
-                "slo": st.column_config.TextColumn("SLO", width=190),
-                "initiative": st.column_config.TextColumn(width=150),
-                "status": st.column_config.TextColumn(width=100),
-                "budget remaining": st.column_config.NumberColumn(
-                    "budget left", format="percent", width=85, help="Error budget remaining"
-                ),
-                "SLI": st.column_config.NumberColumn(format="%.4f", width=60),
-                "target": st.column_config.NumberColumn(format="%.4f", width=60),
-                "alerts": st.column_config.TextColumn(
-                    width=105,
-                    help="Severities of the firing multiwindow alerts; the pairs are under "
-                    "'Burn rates and multiwindow alerts' for the chosen SLO.",
-                ),
-                "low traffic": st.column_config.TextColumn(
-                    "traffic",
-                    width=60,
-                    help="🔎 low: one bad event spends a visible share of the budget.",
-                ),
-                "window": st.column_config.TextColumn(width=110),
-            },
-            key="slo_table",
-        )
-        if ctx.detailed:
-            with st.expander("Raw counts and every burn-rate window", expanded=True):
-                details = pl.DataFrame(
-                    [
-                        {
-                            "slo": slo["name"],
-                            "type": slo["sli_type"],
-                            "budgeting": slo["budgeting"],
-                            "good": slo["good"],
-                            "total": slo["total"],
-                            **{f"burn {w}": v for w, v in slo["burn_rates"].items()},
-                        }
-                        for _, slo in slos
-                    ],
-                    infer_schema_length=None,
-                )
-                c.table(
-                    details,
-                    {
-                        "slo": st.column_config.TextColumn("SLO", width=200),
-                        "type": st.column_config.TextColumn(width=85),
-                        "budgeting": st.column_config.TextColumn(width=95),
-                        "good": st.column_config.NumberColumn(format="%,d", width=80),
-                        "total": st.column_config.NumberColumn(format="%,d", width=80),
-                        **{
-                            name: st.column_config.NumberColumn(
-                                name.removeprefix("burn "),
-                                format="%.2f",
-                                width=52,
-                                help=f"Burn rate over the last {name.removeprefix('burn ')}",
-                            )
-                            for name in details.columns
-                            if name.startswith("burn ")
-                        },
-                    },
-                    key="slo_details",
-                )
-                st.caption("Burn rate per window ending at the as-of (1 = on pace).")
+        burn_down(ctx, slo, definition)
+        sli_chart(ctx, item, slo, definition)
+    burn_rates(slo)
 
-        names = [slo["name"] for _, slo in slos]
-        if st.session_state.get("slo") not in names and st.query_params.get("slo") not in names:
-            st.session_state["slo"] = names[0]
-        chosen = st.selectbox("SLO", names, key="slo", bind="query-params", persist_state="session")
-        item, slo = next(p for p in slos if p[1]["name"] == chosen)
-        definition = next(s for s in ctx.config.slos if s.name == chosen)
-        st.subheader(f"{slo['name']} · {c.label(c.SLO_LABEL, slo['status'])}")
-        if definition.description:
-            st.caption(c.plain(definition.description))
-        unit = "slices" if slo["budgeting"] == "timeslices" else "events"
-        cols = st.columns(5)
-        cols[0].metric("SLI", c.pct(slo["sli"], 3), border=True)
-        cols[1].metric("Target", c.pct(slo["target"], 2), border=True)
-        cols[2].metric("Budget remaining", c.pct(slo["budget_remaining"]), border=True)
-        cols[3].metric(f"Good {unit}", f"{slo['good']:,}", border=True)
-        cols[4].metric(f"Total {unit}", f"{slo['total']:,}", border=True)
-        if slo["low_traffic"]:
-            st.warning(
-                f"Low traffic: {slo['total']} events in the window, so one bad event spends "
-                f"{c.pct(slo['one_bad_event_budget_share'])} of the error budget. Read the SLI "
-                "and the budget with care, or lengthen the window.",
-                icon="🔎",
-            )
-        buckets = ctx.portfolio.buckets
-        start = window_start(definition, ctx.as_of)
-        if slo["total"] == 0:
-            c.empty(
-                f"events in the {slo['window']} window of {slo['name']}",
-                "Its requests come from the sources feeding `requests` (or `sli_buckets`) for "
-                f"initiative `{item['id']}`; check the Data sources page and the SLO's filter.",
-            )
-        else:
-            st.markdown("**Error budget burn-down over the window**")
-            burn = series.budget_burn_down(buckets, definition, ctx.as_of).with_columns(
-                pl.lit("budget remaining").alias("line")
-            )
-            ideal = series.ideal_burn(definition, ctx.as_of).with_columns(
-                pl.lit("steady pace").alias("line")
-            )
-            lines = alt.Scale(
-                domain=["budget remaining", "steady pace"],
-                range=[c.OKABE["blue"], c.OKABE["grey"]],
-            )
-            dashes = alt.Scale(domain=["budget remaining", "steady pace"], range=[[1, 0], [6, 4]])
-            legend = alt.Legend(title=None, orient="top", symbolType="stroke", symbolStrokeWidth=2)
-            actual = (
-                alt.Chart(burn)
-                .mark_line(interpolate="step-after", strokeWidth=2)
-                .encode(
-                    x=alt.X("at:T", title=None),
-                    y=alt.Y(
-                        "budget_remaining:Q", title="budget remaining", axis=alt.Axis(format="%")
-                    ),
-                    color=alt.Color("line:N", scale=lines, legend=legend),
-                    strokeDash=alt.StrokeDash("line:N", scale=dashes, legend=legend),
-                    tooltip=[
-                        alt.Tooltip("at:T", title="until", format="%Y-%m-%d %H:%M"),
-                        alt.Tooltip("budget_remaining:Q", format=".1%"),
-                        alt.Tooltip("consumed:Q", format=".1%"),
-                    ],
-                )
-            )
-            pace = (
-                alt.Chart(ideal)
-                .mark_line()
-                .encode(
-                    x="at:T",
-                    y="budget_remaining:Q",
-                    color=alt.Color("line:N", scale=lines, legend=legend),
-                    strokeDash=alt.StrokeDash("line:N", scale=dashes, legend=legend),
-                    tooltip=["line"],
-                )
-            )
-            levels = pl.DataFrame(
-                {"y": [AT_RISK_BUDGET, 0.0], "label": ["at risk below 25%", "budget exhausted"]}
-            )
-            rules = alt.Chart(levels).mark_rule(strokeDash=[2, 2], color="black").encode(y="y:Q")
-            # the 25% label sits above its rule and the 0% label below its own, so the two
-            # never collide, however far below 0 the axis runs
-            above = (
-                alt.Chart(levels.head(1))
-                .mark_text(align="left", baseline="bottom", dy=-3, x=4, color="black")
-                .encode(y="y:Q", text="label:N")
-            )
-            below = (
-                alt.Chart(levels.tail(1))
-                .mark_text(align="left", baseline="top", dy=3, x=4, color="black")
-                .encode(y="y:Q", text="label:N")
-            )
-            c.chart(
-                (actual + pace + rules + above + below).properties(height=260),
-                f"Error budget remaining for {slo['name']} from the window start to the as-of; "
-                "the dashed grey line is the steady pace that spends the budget exactly.",
-            )
 
-            st.markdown("**SLI against target, with production deployments**")
-            every = st.segmented_control(
-                "SLI per", ["1h", "1d"], format_func={"1h": "hour", "1d": "day"}.get,
-                default="1h", key="sli_every",
-            )  # fmt: skip
-            sli = series.sli_series(buckets, definition, ctx.as_of, every or "1h").with_columns(
-                pl.lit("SLI").alias("line")
-            )
-            deploys = series.deploy_markers(
-                ctx.portfolio.deployments, item["id"], start, ctx.as_of
-            ).with_columns(
-                pl.col("status")
-                .replace_strict(
-                    {"rolled_back": "rolled-back deployment"},
-                    default=pl.lit("deployment"),
-                    return_dtype=pl.String(),
-                )
-                .alias("line")
-            )
-            # one legend for every line: colour and dash pattern both tell them apart
-            domain = ["SLI", "target", "deployment", "rolled-back deployment"]
-            colours = alt.Scale(
-                domain=domain,
-                range=[c.OKABE["blue"], c.OKABE["vermillion"], c.OKABE["green"], c.OKABE["orange"]],
-            )
-            dashes = alt.Scale(domain=domain, range=[[1, 0], [8, 4], [1, 0], [4, 3]])
-            legend = alt.Legend(title=None, orient="top", symbolType="stroke", symbolStrokeWidth=2)
-            colour = alt.Color("line:N", scale=colours, legend=legend)
-            dash = alt.StrokeDash("line:N", scale=dashes, legend=legend)
-            line = (
-                alt.Chart(sli)
-                .mark_line(point=every == "1d", strokeWidth=1.5)
-                .encode(
-                    x=alt.X("period_start:T", title=None),
-                    y=alt.Y("sli:Q", title="SLI", scale=alt.Scale(zero=False)),
-                    color=colour,
-                    strokeDash=dash,
-                    tooltip=[
-                        alt.Tooltip("period_start:T", title="from", format="%Y-%m-%d %H:%M"),
-                        alt.Tooltip("sli:Q", format=".4f"),
-                        "good",
-                        "total",
-                    ],
-                )
-            )
-            reference = pl.DataFrame(
-                {
-                    "target": [slo["target"]],
-                    "line": ["target"],
-                    "text": [f"target {c.pct(slo['target'], 2)}"],
-                    "at": [sli.get_column("period_start").max()],
-                }
-            )
-            # drawn over the SLI line (it often runs right on top of it near 1.0), labelled
-            target = (
-                alt.Chart(reference)
-                .mark_rule(strokeWidth=2.5)
-                .encode(y="target:Q", color=colour, strokeDash=dash, tooltip=["line", "target"])
-            )
-            target_text = (
-                alt.Chart(reference)
-                .mark_text(
-                    align="right", baseline="top", dy=4, color=c.OKABE["vermillion"],
-                    fontWeight="bold",
-                )
-                .encode(x="at:T", y="target:Q", text="text:N")
-            )  # fmt: skip
-            layers = line
-            if deploys.height:
-                layers += (
-                    alt.Chart(deploys)
-                    .mark_rule(opacity=0.8)
-                    .encode(
-                        x="finished_at:T",
-                        color=colour,
-                        strokeDash=dash,
-                        tooltip=["deploy_id", "version", "status", "finished_at"],
-                    )
-                )
-            c.chart(
-                (layers + target + target_text).properties(height=260),
-                f"SLI per period for {slo['name']} with the target as a dashed line and production "
-                "deployments as vertical rules (dashed when rolled back).",
-            )
-            if deploys.height == 0:
-                st.caption("No production deployment of this initiative in the SLO window.")
-
-        st.markdown("**Burn rates and multiwindow alerts**")
-        burn_rows = pl.DataFrame(
-            {"window": list(slo["burn_rates"]), "burn rate": list(slo["burn_rates"].values())},
-            schema={"window": pl.String(), "burn rate": pl.Float64()},
-        )
-        firing = {(a["severity"], a["long"], a["short"]) for a in slo["alerts"]}
-        pairs = pl.DataFrame(
-            [
-                {
-                    "alert": "🔥 FIRING" if (sev, long, short) in firing else "not firing",
-                    "severity": sev,
-                    "long window": long,
-                    "short window": short,
-                    "fires when both ≥": factor,
-                    "burn (long)": slo["burn_rates"][long],
-                    "burn (short)": slo["burn_rates"][short],
-                }
-                for sev, long, short, factor in ALERT_PAIRS
-            ],
-            schema_overrides={"burn (long)": pl.Float64(), "burn (short)": pl.Float64()},
-        )
-        hot = {w for _, long, short in firing for w in (long, short)}
-        bars = (
-            alt.Chart(
-                burn_rows.with_columns(
-                    pl.when(pl.col("window").is_in(sorted(hot)))
-                    .then(pl.lit("in a firing pair"))
-                    .otherwise(pl.lit("not firing"))
-                    .alias("alert")
-                )
-            )
-            .mark_bar()
-            .encode(
-                x=alt.X(
-                    "window:N",
-                    sort=list(slo["burn_rates"]),
-                    title="window ending at the as-of",
-                    axis=alt.Axis(labelAngle=0),
-                ),
-                y=alt.Y("burn rate:Q", title="burn rate (1 = on pace)"),
-                color=alt.Color(
-                    "alert:N",
-                    scale=alt.Scale(
-                        domain=["in a firing pair", "not firing"],
-                        range=[c.OKABE["vermillion"], c.OKABE["sky"]],
-                    ),
-                ),
-                tooltip=["window", alt.Tooltip("burn rate:Q", format=".2f"), "alert"],
-            )
-        )
-        marks = (
-            alt.Chart(burn_rows.filter(pl.col("window").is_in(sorted(hot))))
-            .mark_text(dy=-8, text="🔥")
-            .encode(x=alt.X("window:N", sort=list(slo["burn_rates"])), y="burn rate:Q")
-        )
-        c.chart(
-            (bars + marks).properties(height=220),
-            "Burn rate per window; windows in a firing alert pair are marked with a flame.",
-        )
-        c.table(
-            pairs,
-            {
-                "burn (long)": st.column_config.NumberColumn(format="%.2f"),
-                "burn (short)": st.column_config.NumberColumn(format="%.2f"),
-            },
-            key="alert_pairs",
-        )
-        st.caption(
-            "Page when burn(1h) and burn(5m) are both ≥ 14.4, or burn(6h) and burn(30m) ≥ 6; "
-            "ticket when burn(1d) and burn(2h) ≥ 3, or burn(3d) and burn(6h) ≥ 1 (Google SRE "
-            "workbook). A null burn rate means no events in that window."
-        )
+render(context(__file__))

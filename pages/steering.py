@@ -8,20 +8,24 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from metrics import compare, series
-from pages import common as c
+from core.report import Report, iso
+from metrics import series
 from pilotwatch.render import SUMMARY_HEADER, render_html, summary_rows
 from pilotwatch.render import VERDICT_LABEL as REPORT_VERDICT
-from pilotwatch.report import dumps
+from pilotwatch.report import compare, dumps
+from ui import formats as fm
+from ui import labels as lb
+from ui import widgets as w
+from ui.context import Context, context
 
 COMPARE_DAYS = 28  # the default "last review": four weeks before the as-of
 # the status words of each "what changed" list (before/after/status columns)
 CHANGE_LABELS = {
-    "verdicts": c.VERDICT_LABEL,
-    "new_breaches": c.SLO_LABEL,
-    "recovered": c.SLO_LABEL,
-    "new_gaps": c.CONTROL_LABEL,
-    "closed_gaps": c.CONTROL_LABEL,
+    "verdicts": lb.VERDICT_LABEL,
+    "new_breaches": lb.SLO_LABEL,
+    "recovered": lb.SLO_LABEL,
+    "new_gaps": lb.CONTROL_LABEL,
+    "closed_gaps": lb.CONTROL_LABEL,
 }
 
 
@@ -33,36 +37,29 @@ def change_row(section: str, row: dict[str, Any]) -> dict[str, Any]:
             continue
         if section == "scores":
             sign = "+" if column == "delta" else ""
-            shown[column] = c.NA if value is None else f"{value:{sign}.1f}"
+            shown[column] = fm.NA if value is None else f"{value:{sign}.1f}"
         elif column in ("before", "after", "status"):
-            shown[column] = c.label(CHANGE_LABELS[section], value)
+            shown[column] = fm.label(CHANGE_LABELS[section], value)
         else:
             shown[column] = value
     return shown
 
 
-ctx = c.context(__file__)
-c.header(ctx, "Steering review", "Go / Conditional / No-Go per stage gate, and what changed")
-st.caption(
-    "To print: collapse the sidebar and use your browser's Print (Ctrl/Cmd+P), or download the "
-    "printable HTML report at the bottom (the same document as `pilotwatch report --html`)."
-)
-
-if not c.no_initiatives(ctx):
-    items = ctx.items
-    ids = [i["id"] for i in items]
-    shown_report = {**ctx.report, "initiatives": items}
-
+def verdicts(ctx: Context, shown: Report, ids: list[str]) -> None:
+    """Verdict, score and blockers per shown initiative (the HTML report's table)."""
     st.subheader("Verdicts")
-    verdicts = pl.DataFrame(summary_rows(shown_report), schema=SUMMARY_HEADER, orient="row")
-    verdicts = verdicts.with_columns(
+    frame = pl.DataFrame(summary_rows(shown), schema=SUMMARY_HEADER, orient="row")
+    frame = frame.with_columns(
         pl.col("Verdict").replace_strict(
-            {REPORT_VERDICT[v]: c.VERDICT_LABEL[v] for v in c.VERDICT_LABEL},
+            {REPORT_VERDICT[v]: lb.VERDICT_LABEL[v] for v in lb.VERDICT_LABEL},
             default=pl.col("Verdict"),
         )
     )
-    c.static_table(verdicts)  # static tables: every column and word fits, and they print
+    w.static_table(frame)  # static tables: every column and word fits, and they print
 
+
+def what_changed(ctx: Context, shown: Report, ids: list[str]) -> None:
+    """What changed since an earlier as-of (the last review by default)."""
     st.subheader("What changed")
     default_day = (ctx.as_of - timedelta(days=COMPARE_DAYS)).date()
     day = st.date_input(
@@ -77,10 +74,12 @@ if not c.no_initiatives(ctx):
     else:
         before = ctx.report_at(earlier)
         diff = compare.diff_reports(
-            {**before, "initiatives": [i for i in before["initiatives"] if i["id"] in ids]},
-            shown_report,
+            before.model_copy(
+                update={"initiatives": [i for i in before.initiatives if i.id in ids]}
+            ),
+            shown,
         )
-        st.caption(f"From {before['as_of']} to {ctx.report['as_of']}.")
+        st.caption(f"From {iso(before.as_of)} to {iso(ctx.report.as_of)}.")
         sections = [
             ("verdicts", "Verdict changes"),
             ("scores", "Score changes"),
@@ -95,7 +94,7 @@ if not c.no_initiatives(ctx):
         for key, title in sections:
             if diff[key]:
                 st.markdown(f"**{title}**")
-                c.static_table(
+                w.static_table(
                     pl.DataFrame(
                         [change_row(key, row) for row in diff[key]], infer_schema_length=None
                     )
@@ -103,15 +102,18 @@ if not c.no_initiatives(ctx):
         if empty:
             st.caption("Nothing to list under: " + "; ".join(empty) + ".")
 
+
+def top_risks(ctx: Context, shown: Report, ids: list[str]) -> None:
+    """The ten highest-ranked open risk signals of the shown initiatives."""
     st.subheader("Top risks")
     risks = compare.top_risks(ctx.report, limit=10, ids=ids)
     if not risks:
         st.success("No open risk signals for the shown initiatives.", icon="✅")
     else:
-        c.static_table(
+        w.static_table(
             pl.DataFrame(risks).select(
                 pl.col("name").alias("initiative"),
-                pl.col("verdict").replace_strict(c.VERDICT_LABEL),
+                pl.col("verdict").replace_strict(lb.VERDICT_LABEL),
                 pl.col("title").alias("risk"),
                 pl.col("detail").alias("what to do"),
                 "owner",
@@ -122,18 +124,21 @@ if not c.no_initiatives(ctx):
             "sev 1-2, compliance gaps, expiring waivers and stale data, undecided blocking checks."
         )
 
+
+def milestones_due(ctx: Context, shown: Report, ids: list[str]) -> None:
+    """Open milestones overdue or due within 90 days."""
     st.subheader("Milestones due")
     definitions = [ctx.config.initiative(i) for i in ids]
     milestones = series.milestone_table(definitions, ctx.as_of, horizon_days=90)
     due = milestones.filter(pl.col("state").is_in(["overdue", "due_soon"]))
     if milestones.height == 0:
-        c.empty("milestones", "Add the 90/180/360-day plan to config/initiatives.yaml.")
+        w.empty("milestones", "Add the 90/180/360-day plan to config/initiatives.yaml.")
     elif due.height == 0:
         st.caption("No open milestone is overdue or due within 90 days.")
     else:
-        c.static_table(
+        w.static_table(
             due.select(
-                pl.col("state").replace_strict(c.MILESTONE_LABEL).alias("state"),
+                pl.col("state").replace_strict(lb.MILESTONE_LABEL).alias("state"),
                 pl.col("name").alias("initiative"),
                 "milestone",
                 pl.col("due").dt.strftime("%Y-%m-%d").alias("due"),
@@ -142,13 +147,16 @@ if not c.no_initiatives(ctx):
             )
         )
 
+
+def downloads(ctx: Context, shown: Report, ids: list[str]) -> None:
+    """The report JSON, the verdicts CSV and the printable HTML of the shown initiatives."""
     st.subheader("Downloads")
-    stamp = ctx.report["as_of"].replace(":", "").replace("-", "")
+    stamp = iso(ctx.report.as_of).replace(":", "").replace("-", "")
     scope = "shown initiatives" if ctx.filters_active else "the whole portfolio"
     cols = st.columns(3)
     cols[0].download_button(
         "Report JSON (schema 1)",
-        dumps(shown_report),
+        dumps(shown),
         file_name=f"pilotwatch-report-{stamp}.json",
         mime="application/json",
         help=f"The same JSON as `pilotwatch report --json`, for {scope}.",
@@ -156,15 +164,38 @@ if not c.no_initiatives(ctx):
     )
     cols[1].download_button(
         "Verdicts CSV",
-        pl.DataFrame(summary_rows(shown_report), schema=SUMMARY_HEADER, orient="row").write_csv(),
+        pl.DataFrame(summary_rows(shown), schema=SUMMARY_HEADER, orient="row").write_csv(),
         file_name=f"pilotwatch-verdicts-{stamp}.csv",
         mime="text/csv",
         key="download_csv",
     )
     cols[2].download_button(
         "Printable HTML report",
-        render_html(shown_report),
+        render_html(shown),
         file_name=f"pilotwatch-steering-{stamp}.html",
         mime="text/html",
         key="download_html",
     )
+
+
+def narrowed(ctx: Context) -> tuple[Report, list[str]]:
+    """The report narrowed to the initiatives that pass the sidebar filters, and their ids."""
+    items = ctx.items
+    return ctx.report.model_copy(update={"initiatives": items}), [i.id for i in items]
+
+
+def render(ctx: Context) -> None:
+    """The steering review: verdicts, what changed, top risks, milestones, downloads."""
+    w.header(ctx, "Steering review", "Go / Conditional / No-Go per stage gate, and what changed")
+    st.caption(
+        "To print: collapse the sidebar and use your browser's Print (Ctrl/Cmd+P), or download the "
+        "printable HTML report at the bottom (the same document as `pilotwatch report --html`)."
+    )
+    if w.no_initiatives(ctx):
+        return
+    shown, ids = narrowed(ctx)
+    for section in (verdicts, what_changed, top_risks, milestones_due, downloads):
+        section(ctx, shown, ids)
+
+
+render(context(__file__))

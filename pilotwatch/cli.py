@@ -20,6 +20,8 @@ from typing import NoReturn
 
 from connectors.base import SourceHealth
 from connectors.sql import redact
+from core.enums import Verdict
+from core.report import iso
 from pilotwatch.config import ConfigError, load_config
 
 EXIT_GO, EXIT_NO_GO, EXIT_CONDITIONAL, EXIT_USAGE = 0, 1, 2, 3
@@ -122,7 +124,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     from pilotwatch.engine import run
-    from pilotwatch.report import build_report, dumps
+    from pilotwatch.report import dumps
 
     try:
         result = run(args.config, args.as_of)
@@ -130,7 +132,7 @@ def _report(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return EXIT_ERROR
     _source_notes(result.data.health)
-    report = build_report(result.portfolio)
+    report = result.report
     text = dumps(report)
     if args.json == "-":
         sys.stdout.write(text)
@@ -150,7 +152,6 @@ def _report(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     from pilotwatch.engine import run
-    from pilotwatch.report import build_report
 
     try:
         result = run(args.config, args.as_of)
@@ -158,32 +159,35 @@ def _check(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return EXIT_USAGE
     _source_notes(result.data.health)
-    report = build_report(result.portfolio)
-    match = [i for i in report["initiatives"] if i["id"] == args.initiative]
-    if not match:
-        known = ", ".join(i["id"] for i in report["initiatives"])
+    report = result.report
+    item = report.initiative(args.initiative)
+    if item is None:
+        known = ", ".join(i.id for i in report.initiatives)
         print(f"unknown initiative {args.initiative!r}; known: {known}", file=sys.stderr)
         return EXIT_USAGE
-    item = match[0]
-    readiness = item["readiness"]
-    score = readiness["score"]
-    print(f"{item['id']} ({item['name']}): stage {item['stage']} -> gate {item['gate']}")
+    readiness = item.readiness
+    score = readiness.score
+    print(f"{item.id} ({item.name}): stage {item.stage} -> gate {item.gate}")
     print(
-        f"as of {report['as_of']}: verdict {readiness['verdict'].upper()}, "
+        f"as of {iso(report.as_of)}: verdict {readiness.verdict.upper()}, "
         f"score {'n/a' if score is None else f'{score:.1f}'}"
     )
-    for check in readiness["checks"]:
-        blocking = "blocking" if check["blocking"] else "weighted"
+    for check in readiness.checks:
+        blocking = "blocking" if check.blocking else "weighted"
         print(
-            f"  [{check['outcome']:>17}] {check['id']} ({blocking}): {check['metric']} "
-            f"= {check['value']} {check['op']} {check['threshold']}"
+            f"  [{check.outcome:>17}] {check.id} ({blocking}): {check.metric} "
+            f"= {check.value} {check.op} {check.threshold}"
         )
-    for blocker in readiness["blockers"]:
-        print(f"  BLOCKER {blocker['check']}: {blocker['remediation']}")
-    verdicts = {"go": EXIT_GO, "no_go": EXIT_NO_GO, "conditional": EXIT_CONDITIONAL}
-    if readiness["verdict"] not in verdicts:
-        raise CliError(f"unexpected verdict {readiness['verdict']!r}: cannot decide")
-    return verdicts[readiness["verdict"]]
+    for blocker in readiness.blockers:
+        print(f"  BLOCKER {blocker.check}: {blocker.remediation}")
+    verdicts = {
+        Verdict.GO: EXIT_GO,
+        Verdict.NO_GO: EXIT_NO_GO,
+        Verdict.CONDITIONAL: EXIT_CONDITIONAL,
+    }
+    if readiness.verdict not in verdicts:
+        raise CliError(f"unexpected verdict {readiness.verdict!r}: cannot decide")
+    return verdicts[readiness.verdict]
 
 
 def build_parser() -> argparse.ArgumentParser:

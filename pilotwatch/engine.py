@@ -1,4 +1,8 @@
-"""Glue between the rooms: config -> sources -> metrics. Used by the CLI and the app."""
+"""The one composition point: config -> sources -> metrics -> report, for the CLI and the app.
+
+`compute` turns loaded data into (Portfolio, Report) as of one instant; `run` loads the
+configuration and the sources first. The app's cached loaders wrap `compute` (docs/dashboard.md).
+"""
 
 from __future__ import annotations
 
@@ -9,16 +13,18 @@ from pathlib import Path
 from metrics.portfolio import Portfolio, compute_portfolio
 from metrics.timewin import as_of_instant
 from pilotwatch.config import Config, load_config
+from pilotwatch.report import Report, build_report
 from pilotwatch.sources import LoadedData, load_sources
 
 
 @dataclass(frozen=True)
 class Run:
-    """A loaded configuration, its data and the portfolio computed as of one instant."""
+    """A loaded configuration, its data, and the portfolio and report as of one instant."""
 
     config: Config
     data: LoadedData
     portfolio: Portfolio
+    report: Report
 
 
 def default_as_of(config: Config) -> datetime:
@@ -37,10 +43,15 @@ def snapshot_dir(config: Config) -> Path:
     return Path(config.root) / "data" / ".snapshots"
 
 
+def compute(config: Config, data: LoadedData, as_of: datetime) -> tuple[Portfolio, Report]:
+    """Every metric frame and the schema-1 report for loaded data, as of `as_of`."""
+    portfolio = compute_portfolio(data.tables, config, as_of_instant(as_of), data.newest)
+    return portfolio, build_report(portfolio)
+
+
 def run(config_dir: str | Path = "config", as_of: datetime | None = None) -> Run:
-    """Load config and sources and compute the portfolio as of `as_of` (default: configured)."""
+    """Load config and sources, then `compute` as of `as_of` (default: the configured instant)."""
     config = load_config(config_dir)
     data = load_sources(config, snapshot_dir(config))
-    instant = as_of_instant(as_of) if as_of else default_as_of(config)
-    portfolio = compute_portfolio(data.tables, config, instant, data.newest)
-    return Run(config=config, data=data, portfolio=portfolio)
+    portfolio, report = compute(config, data, as_of or default_as_of(config))
+    return Run(config=config, data=data, portfolio=portfolio, report=report)

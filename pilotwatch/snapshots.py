@@ -24,7 +24,7 @@ from pathlib import Path
 
 import polars as pl
 
-from connectors.canonical import SCHEMAS
+from core.canonical import SCHEMAS
 
 META = "_snapshot.json"
 # A temporary file is left behind only by a killed process; one older than this is stale even

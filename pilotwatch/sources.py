@@ -20,43 +20,24 @@ from opentelemetry import trace
 
 from connectors import phi, registry
 from connectors.base import (
-    BAD,
-    LOCATION,
-    REASON,
-    REDACTED,
-    REDACTED_BAD,
     ConnectorError,
     SourceHealth,
-    SourceLoad,
     SourceSpec,
 )
-from connectors.canonical import SCHEMAS, SOURCE_COLUMN, TABLES, TIME_COLUMN, empty
 from connectors.sql import redact
+from core.canonical import SOURCE_COLUMN, TABLES, empty
+from core.durations import Duration
+from core.models import Config, PhiPattern, Source
 from pilotwatch import snapshots
-from pilotwatch.config.durations import parse_duration
-from pilotwatch.config.models import Config, PhiPattern, Source
+from pilotwatch.measure import NEWEST_SCHEMA, QUARANTINE_SCHEMA, Measured, measure
 
 # Above this many good rows a requests table is not snapshotted (it would cost as much disk and
 # time as the source itself); its fallback is then "no requests" rather than stale requests.
 SNAPSHOT_MAX_ROWS = 5_000_000
-# Quarantined rows kept per source and table for display; the counts are always complete.
-QUARANTINE_KEEP = 10_000
-QUARANTINE_SCHEMA: dict[str, pl.DataType] = {
-    "source": pl.String(),
-    "table": pl.String(),
-    "location": pl.String(),
-    "reason": pl.String(),
-}
-NEWEST_SCHEMA: dict[str, pl.DataType] = {
-    "source": pl.String(),
-    "initiative": pl.String(),
-    "newest": pl.Datetime("us", "UTC"),
-}
 # Once a load has begun replacing its snapshot (before its deadline), it gets this long to finish.
 COMMIT_GRACE_SECONDS = 10.0
 # The start of the health warning for a snapshot that failed verification (pages look for it).
 SNAPSHOT_DISCARDED = "discarded its snapshot, which cannot be trusted"
-_LAZY_TABLES = frozenset({"requests"})  # big: measured with one lazy pass, kept lazy
 _log = logging.getLogger("pilotwatch.sources")
 _tracer = trace.get_tracer("pilotwatch")
 
@@ -73,22 +54,10 @@ class LoadedData:
     newest: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=NEWEST_SCHEMA))
 
 
-@dataclass
-class _Measured:
-    frames: dict[str, pl.LazyFrame]  # canonical columns only, good rows
-    rows: dict[str, int]
-    quarantined: int
-    redacted: int  # free-text values the connector's PHI screen replaced, all rows
-    newest: dict[str, datetime | None]  # per table, good rows only
-    quarantine: pl.DataFrame
-    collected: dict[str, pl.DataFrame]  # small tables already in memory (for the snapshot)
-    by_initiative: pl.DataFrame  # (initiative, newest) of good rows, every table with initiatives
-
-
 def spec_from_source(
     source: Source,
     root: str | Path,
-    default_freshness: str | None = None,
+    default_freshness: Duration | None = None,
     phi_patterns: Iterable[PhiPattern] = (),
 ) -> SourceSpec:
     """A SourceSpec for `source`; relative paths resolve against `root` (settings `_root`).
@@ -104,7 +73,7 @@ def spec_from_source(
         columns={t: dict(m) for t, m in source.columns.items()},
         values={t: {c: dict(v) for c, v in m.items()} for t, m in source.values.items()},
         timezone=source.timezone,
-        freshness_seconds=parse_duration(freshness) if freshness else None,
+        freshness_seconds=freshness.seconds_total if freshness else None,
         initiatives=tuple(source.initiatives),
         phi_patterns=tuple((p.name, p.regex) for p in phi_patterns),
     )
@@ -169,10 +138,10 @@ class _Job:
     abandoned load can neither replace the snapshot nor deliver its result afterwards.
     """
 
-    def __init__(self, spec: SourceSpec, timeout: str) -> None:
+    def __init__(self, spec: SourceSpec, timeout: Duration) -> None:
         self.spec = spec
-        self.timeout = timeout
-        self.seconds = parse_duration(timeout)
+        self.timeout = timeout  # shown as written (`60s`) in the abandoned-load message
+        self.seconds = timeout.seconds_total
         self._lock = threading.Lock()
         self._done = threading.Event()
         self._abandoned = False
@@ -267,7 +236,7 @@ def load_one(
         try:
             connector = registry.get(spec.type)(spec)
             load = connector.load()
-            measured = _measure(spec, load)
+            measured = measure(spec, load)
         except Exception as exc:  # one source must never take the others down
             state.last_error = _message(exc)
             state.load_seconds = time.perf_counter() - started
@@ -301,107 +270,6 @@ def _message(exc: BaseException) -> str:
     return phi.redact_message(redact(text))
 
 
-def _canonical(frame: pl.LazyFrame, table: str) -> pl.LazyFrame:
-    return frame.select([pl.col(name).cast(dtype) for name, dtype in SCHEMAS[table].items()])
-
-
-def _measure(spec: SourceSpec, load: SourceLoad) -> _Measured:
-    """Count good and quarantined rows and find the newest timestamp, per table."""
-    frames: dict[str, pl.LazyFrame] = {}
-    rows: dict[str, int] = {}
-    collected: dict[str, pl.DataFrame] = {}
-    bad_parts: list[pl.DataFrame] = []
-    quarantined = redacted = 0
-    newest: dict[str, datetime | None] = {}
-    per_initiative: list[pl.DataFrame] = []
-    for table in spec.tables:
-        frame = load.frames.get(table)
-        if frame is None:
-            continue
-        if BAD not in frame.collect_schema().names():  # a plugin without the cheap flag
-            frame = frame.with_columns(pl.col(REASON).is_not_null().alias(BAD))
-        time_column = TIME_COLUMN[table]
-        is_bad = pl.col(BAD)
-        bad_plan = frame.filter(is_bad).select(LOCATION, REASON).head(QUARANTINE_KEEP)
-        keyed = "initiative" in SCHEMAS[table]
-        names = frame.collect_schema().names()
-        redactions = _sum_of(REDACTED, names)
-        # a quarantined row's reason and location: counted over bad rows only (never formatted
-        # for the good rows of a big table)
-        bad_redactions = _sum_of(REDACTED_BAD, names)
-        if table in _LAZY_TABLES:
-            # one pass: counts, and the newest good row per initiative (for freshness later)
-            stats_plan = frame.group_by("initiative").agg(
-                pl.len().alias("n"),
-                is_bad.sum().alias("bad"),
-                pl.col(time_column).filter(~is_bad).max().alias("newest"),
-                redactions.alias("redacted"),
-            )
-            stats = stats_plan.collect(engine="streaming")
-            total, n_bad = int(stats["n"].sum()), int(stats["bad"].sum())
-            redacted += int(stats["redacted"].sum())
-            # reasons and locations are text: build them only when there is a bad row
-            if n_bad:
-                in_bad = frame.filter(is_bad).select(bad_redactions.alias("redacted"))
-                bad, bad_count = pl.collect_all([bad_plan, in_bad], engine="streaming")
-                redacted += int(bad_count["redacted"].sum() or 0)
-            else:
-                bad = _no_bad_rows()
-            top = stats["newest"].max()
-            frames[table] = _canonical(frame.filter(~is_bad), table)
-            good_newest = stats.filter(pl.col("initiative").is_not_null())
-        else:
-            data = frame.collect()
-            good = data.filter(~is_bad)
-            bad = data.filter(is_bad).select(LOCATION, REASON).head(QUARANTINE_KEEP)
-            total, n_bad = data.height, data.height - good.height
-            redacted += int(data.select(redactions + bad_redactions).item() or 0)
-            top = good[time_column].max()
-            collected[table] = _canonical(good.lazy(), table).collect()
-            frames[table] = collected[table].lazy()
-            good_newest = (
-                good.group_by("initiative").agg(pl.col(time_column).max().alias("newest"))
-                if keyed
-                else None
-            )
-        if good_newest is not None:
-            per_initiative.append(
-                good_newest.select("initiative", pl.col("newest").cast(NEWEST_SCHEMA["newest"]))
-            )
-        rows[table] = total - n_bad
-        quarantined += n_bad
-        newest[table] = top  # type: ignore[assignment]
-        bad_parts.append(
-            bad.select(
-                pl.lit(spec.name).alias("source"),
-                pl.lit(table).alias("table"),
-                pl.col(LOCATION).alias("location"),
-                pl.col(REASON).alias("reason"),
-            )
-        )
-    quarantine = pl.concat(bad_parts) if bad_parts else pl.DataFrame(schema=QUARANTINE_SCHEMA)
-    by_initiative = (
-        pl.concat(per_initiative)
-        .filter(pl.col("newest").is_not_null())
-        .group_by("initiative")
-        .agg(pl.col("newest").max())
-        if per_initiative
-        else pl.DataFrame(schema={k: v for k, v in NEWEST_SCHEMA.items() if k != "source"})
-    )
-    return _Measured(
-        frames, rows, quarantined, redacted, newest, quarantine, collected, by_initiative
-    )
-
-
-def _sum_of(column: str, names: list[str]) -> pl.Expr:
-    """The UInt64 sum of a count column (0 when a plugin's frame has no such column)."""
-    return pl.col(column).cast(pl.UInt64).sum() if column in names else pl.lit(0, pl.UInt64)
-
-
-def _no_bad_rows() -> pl.DataFrame:
-    return pl.DataFrame(schema={LOCATION: pl.String(), REASON: pl.String()})
-
-
 def _latest(values: Iterable[datetime | None]) -> datetime | None:
     return max((v for v in values if v is not None), default=None)
 
@@ -409,7 +277,7 @@ def _latest(values: Iterable[datetime | None]) -> datetime | None:
 def _write_snapshot(
     spec: SourceSpec,
     snapshot_dir: Path,
-    measured: _Measured,
+    measured: Measured,
     now: datetime,
     commit: Callable[[], bool] = lambda: True,
 ) -> str | None:

@@ -154,7 +154,7 @@ _MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~$])")
 
 
 def unescape(text: Any) -> Any:
-    """Markdown text as it reads on screen: `pages.common.plain` escapes undone, no-break
+    """Markdown text as it reads on screen: `ui.formats.plain` escapes undone, no-break
     spaces and hyphens (which keep short cells on one line) read as plain ones."""
     if not isinstance(text, str):
         return text

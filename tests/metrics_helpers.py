@@ -11,9 +11,8 @@ from typing import Any
 
 import polars as pl
 
-from connectors.canonical import SCHEMAS, SOURCE_COLUMN
-from metrics.portfolio import compute_portfolio
-from pilotwatch.config.models import (
+from core.canonical import SCHEMAS, SOURCE_COLUMN
+from core.models import (
     Config,
     Control,
     GateCheck,
@@ -24,6 +23,7 @@ from pilotwatch.config.models import (
     Source,
     Waiver,
 )
+from metrics.portfolio import compute_portfolio
 from pilotwatch.report import build_report
 
 # A whole-minute, mid-month, mid-day as-of instant (a Saturday; it does not matter).
@@ -176,7 +176,7 @@ def report(tables: Mapping[str, pl.DataFrame], cfg: Config, as_of: datetime = T)
     lazy: dict[str, pl.DataFrame | pl.LazyFrame] = dict(tables)
     if "requests" in lazy:
         lazy["requests"] = lazy["requests"].lazy()
-    return build_report(compute_portfolio(lazy, cfg, as_of))
+    return build_report(compute_portfolio(lazy, cfg, as_of)).to_jsonable()
 
 
 def entry(rep: Mapping[str, Any], iid: str = INIT) -> dict[str, Any]:

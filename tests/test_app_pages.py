@@ -1,5 +1,5 @@
 """Every dashboard page on the demo data: it runs, shows its key elements, and its numbers are
-the report's (`engine.run` + `build_report`, i.e. `pilotwatch report --json`)."""
+the report's (`engine.run`'s report as JSON, i.e. `pilotwatch report --json`)."""
 
 from __future__ import annotations
 
@@ -22,10 +22,12 @@ from app_helpers import (
     texts,
 )
 
-from pages import common as c
 from pilotwatch import engine
 from pilotwatch.render import SUMMARY_HEADER, summary_rows
-from pilotwatch.report import build_report, dumps
+from pilotwatch.report import Report, dumps
+from ui import formats as fm
+from ui import labels as lb
+from ui import loaders
 
 EARLIER = datetime(2026, 11, 9, 12, 0, tzinfo=UTC)
 UNLINKED_COLUMNS = ["incident_id", "initiative", "severity", "title", "opened_at"]
@@ -35,13 +37,13 @@ UNLINKED_COLUMNS = ["incident_id", "initiative", "severity", "title", "opened_at
 def _demo_config() -> Iterator[None]:
     ensure_demo()
     with pytest.MonkeyPatch.context() as mp:
-        mp.delenv(c.CONFIG_ENV, raising=False)
+        mp.delenv(loaders.CONFIG_ENV, raising=False)
         yield
 
 
 @pytest.fixture(scope="module")
 def report() -> dict[str, Any]:
-    return build_report(engine.run(ROOT / "config").portfolio)
+    return engine.run(ROOT / "config").report.to_jsonable()
 
 
 def _item(report: dict[str, Any], iid: str) -> dict[str, Any]:
@@ -70,7 +72,7 @@ def test_portfolio_matches_the_report(report: dict[str, Any]) -> None:
         item = _item(report, row["id"])
         readiness = item["readiness"]
         assert _same(row["score"], readiness["score"]), row["id"]
-        assert row["verdict"] == c.VERDICT_LABEL[readiness["verdict"]]
+        assert row["verdict"] == lb.VERDICT_LABEL[readiness["verdict"]]
         assert row["open sev 1-2"] == item["incidents"]["open_sev12"]
         assert row["compliance gaps"] == item["compliance"]["gap_count"]
         assert row["stale sources"] == item["data"]["stale_sources"]
@@ -85,7 +87,7 @@ def test_portfolio_matches_the_report(report: dict[str, Any]) -> None:
         assert row["SLOs no data"] == sum(s["status"] == "no_data" for s in item["slos"])
     # verdict tiles count the report's verdicts
     tiles = {m.label: int(m.value) for m in at.metric}
-    for verdict, text in c.VERDICT_LABEL.items():
+    for verdict, text in lb.VERDICT_LABEL.items():
         assert tiles[text] == sum(
             i["readiness"]["verdict"] == verdict for i in report["initiatives"]
         )
@@ -96,12 +98,12 @@ def test_portfolio_matches_the_report(report: dict[str, Any]) -> None:
     expander = next(e for e in at.expander if no_go["name"] in e.label)
     body = " ".join(texts(expander.markdown))
     for blocker in no_go["readiness"]["blockers"]:
-        assert c.plain(blocker["check"]) in body
+        assert fm.plain(blocker["check"]) in body
     # heatmap + funnel, with tooltips and the colour-blind-safe palette
     specs = charts(at)
     assert len(specs) == 2
     spec_text = json.dumps(specs)
-    assert "tooltip" in spec_text and c.OKABE["vermillion"] in spec_text
+    assert "tooltip" in spec_text and lb.OKABE["vermillion"] in spec_text
 
 
 def test_initiative_checklist_shows_blockers_remediation_and_owners(
@@ -113,12 +115,12 @@ def test_initiative_checklist_shows_blockers_remediation_and_owners(
     _ok(at)
     assert at.selectbox(key="initiative").value == item["id"]
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Score"] == c.num(item["readiness"]["score"], 1)
-    assert metrics["Gate verdict"] == c.VERDICT_LABEL[item["readiness"]["verdict"]]
+    assert metrics["Score"] == fm.num(item["readiness"]["score"], 1)
+    assert metrics["Gate verdict"] == lb.VERDICT_LABEL[item["readiness"]["verdict"]]
     checklist = frame(at, "outcome", "check", "value", "owner")
     assert checklist["check"].tolist() == [ch["id"] for ch in item["readiness"]["checks"]]
     for row, check in zip(checklist.to_dict("records"), item["readiness"]["checks"], strict=True):
-        assert row["outcome"] == c.OUTCOME_LABEL[check["outcome"]]
+        assert row["outcome"] == lb.OUTCOME_LABEL[check["outcome"]]
         assert _same(row["value"], check["value"])
         assert row["owner"] == check["owner"]
     # every check that does not pass, with its remediation in full (a wrapping table)
@@ -129,10 +131,10 @@ def test_initiative_checklist_shows_blockers_remediation_and_owners(
     errors = texts(at.error)
     assert len(errors) == len(item["readiness"]["blockers"])
     for blocker, text in zip(item["readiness"]["blockers"], errors, strict=True):
-        assert c.plain(blocker["remediation"]) in text
+        assert fm.plain(blocker["remediation"]) in text
     # SLO cards carry the report's budget remaining; milestones chart is on the page
     shown = [m.value for m in at.metric if m.label == "Error budget remaining"]
-    assert shown == [c.pct(s["budget_remaining"]) for s in item["slos"]]
+    assert shown == [fm.pct(s["budget_remaining"]) for s in item["slos"]]
     assert len(charts(at)) == 1  # the milestone timeline
     controls = frame(at, "control", "title", "expiry")
     assert len(controls) == item["compliance"]["required"]
@@ -151,11 +153,11 @@ def test_slos_sorted_by_budget_with_report_numbers(report: dict[str, Any]) -> No
     for row in table.to_dict("records"):
         slo = slos[row["slo"]]
         assert _same(row["budget remaining"], slo["budget_remaining"])
-        assert row["status"] == c.SLO_LABEL[slo["status"]]
+        assert row["status"] == lb.SLO_LABEL[slo["status"]]
     # the first SLO (least budget) is selected: its cards, burn-down and alert pairs
     first = slos[table["slo"].iloc[0]]
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Budget remaining"] == c.pct(first["budget_remaining"])
+    assert metrics["Budget remaining"] == fm.pct(first["budget_remaining"])
     burn_down = chart_data(at, 0)[0]
     assert burn_down["budget_remaining"][-1] == pytest.approx(first["budget_remaining"])
     # deployments are drawn on the SLI chart, with their ids in the tooltip
@@ -176,7 +178,7 @@ def test_slo_page_warns_on_low_traffic(report: dict[str, Any]) -> None:
     open_page(at, "slos")
     _ok(at)
     assert any("Low traffic" in w for w in texts(at.warning))
-    assert c.pct(low[0]["one_bad_event_budget_share"]) in " ".join(texts(at.warning))
+    assert fm.pct(low[0]["one_bad_event_budget_share"]) in " ".join(texts(at.warning))
 
 
 def test_delivery_four_keys_and_unlinked_incidents(report: dict[str, Any]) -> None:
@@ -190,7 +192,7 @@ def test_delivery_four_keys_and_unlinked_incidents(report: dict[str, Any]) -> No
         assert row["deployments"] == d["deployments"]
         assert _same(row["change failure rate"], d["change_failure_rate"])
         assert _same(row["lead time h (median)"], d["lead_time_hours_median"])
-        assert row["frequency level"] == c.LEVEL_LABEL[d["levels"]["frequency"]]
+        assert row["frequency level"] == lb.LEVEL_LABEL[d["levels"]["frequency"]]
         assert row["lead time n"] == d["n"]["lead_time"]
     incidents = frame(at, "incident_id", "title", "link_method", "linked_deploy_id")
     assert "patient" not in " ".join(incidents.columns).replace("patient_impact", "")
@@ -215,7 +217,7 @@ def test_outcomes_suppress_small_cells(report: dict[str, Any]) -> None:
         if o["status"] == "suppressed":
             assert row["latest"] == "<11"
         else:
-            assert row["latest"] == c.num(o["value"])
+            assert row["latest"] == fm.num(o["value"])
     assert any(o["status"] == "suppressed" for _, o in expected), "demo shows a suppressed cell"
 
 
@@ -239,7 +241,7 @@ def test_compliance_gaps_and_matrix(report: dict[str, Any]) -> None:
     coverage = frame(at, "initiative", "required", "coverage", "gaps")
     for row, item in zip(coverage.to_dict("records"), report["initiatives"], strict=True):
         assert row["required"] == item["compliance"]["required"]
-        assert row["coverage"] == c.pct(item["compliance"]["coverage"], 1)  # one format
+        assert row["coverage"] == fm.pct(item["compliance"]["coverage"], 1)  # one format
         assert row["gaps"] == item["compliance"]["gap_count"]
     gaps = frame(at, "initiative", "status", "control", "owner", "expiry")
     assert len(gaps) == sum(i["compliance"]["gap_count"] for i in report["initiatives"])
@@ -248,7 +250,7 @@ def test_compliance_gaps_and_matrix(report: dict[str, Any]) -> None:
     matrix = frame(at, "control", *names)
     assert list(matrix.columns) == ["control", *names]
     required = sum(i["compliance"]["required"] for i in report["initiatives"])
-    assert sum((matrix[n] != c.MATRIX_LABEL["not_required"]).sum() for n in names) == required
+    assert sum((matrix[n] != lb.MATRIX_LABEL["not_required"]).sum() for n in names) == required
 
 
 def test_steering_review_numbers_and_downloads(report: dict[str, Any]) -> None:
@@ -256,7 +258,7 @@ def test_steering_review_numbers_and_downloads(report: dict[str, Any]) -> None:
     open_page(at, "steering")
     _ok(at)
     verdicts = frame(at, *SUMMARY_HEADER)
-    expected = summary_rows(report)
+    expected = summary_rows(Report.model_validate(report))
     assert len(verdicts) == len(expected)
     for row, want in zip(verdicts.to_dict("records"), expected, strict=True):
         for column, value in zip(SUMMARY_HEADER, want, strict=True):
@@ -273,7 +275,7 @@ def test_steering_review_numbers_and_downloads(report: dict[str, Any]) -> None:
 
 
 def test_steering_what_changed_uses_the_earlier_report(report: dict[str, Any]) -> None:
-    earlier = build_report(engine.run(ROOT / "config", EARLIER).portfolio)
+    earlier = engine.run(ROOT / "config", EARLIER).report.to_jsonable()
     changed = [
         (i["name"], _item(earlier, i["id"])["readiness"]["verdict"], i["readiness"]["verdict"])
         for i in report["initiatives"]
@@ -287,7 +289,7 @@ def test_steering_what_changed_uses_the_earlier_report(report: dict[str, Any]) -
     if changed:
         table = frame(at, "initiative", "before", "after")
         shown = [(r["initiative"], r["before"], r["after"]) for r in table.to_dict("records")]
-        assert shown == [(n, c.VERDICT_LABEL[b], c.VERDICT_LABEL[a]) for n, b, a in changed]
+        assert shown == [(n, lb.VERDICT_LABEL[b], lb.VERDICT_LABEL[a]) for n, b, a in changed]
 
 
 def test_data_sources_page(report: dict[str, Any]) -> None:
@@ -326,7 +328,7 @@ def test_filters_change_what_is_shown(report: dict[str, Any]) -> None:
 
 
 def test_as_of_changes_the_numbers(report: dict[str, Any]) -> None:
-    earlier = build_report(engine.run(ROOT / "config", EARLIER).portfolio)
+    earlier = engine.run(ROOT / "config", EARLIER).report.to_jsonable()
     at = new_app()
     at.run()
     at.date_input(key="as_of_date").set_value(EARLIER.date()).run()
@@ -335,7 +337,7 @@ def test_as_of_changes_the_numbers(report: dict[str, Any]) -> None:
     table = frame(at, "id", "score", "verdict")
     for row in table.to_dict("records"):
         assert _same(row["score"], _item(earlier, row["id"])["readiness"]["score"])
-        assert row["verdict"] == c.VERDICT_LABEL[_item(earlier, row["id"])["readiness"]["verdict"]]
+        assert row["verdict"] == lb.VERDICT_LABEL[_item(earlier, row["id"])["readiness"]["verdict"]]
     now = [_item(report, i)["readiness"]["score"] for i in table["id"]]
     assert [None if math.isnan(v) else v for v in table["score"]] != now
 

@@ -22,11 +22,11 @@ from app_helpers import (
     texts,
 )
 
-from pages import common as c
+from core.models import Source
 from pilotwatch import engine
 from pilotwatch.config import load_config
-from pilotwatch.config.models import Source
-from pilotwatch.report import build_report
+from ui import formats as fm
+from ui import loaders
 
 PAGES = (
     "portfolio",
@@ -50,7 +50,7 @@ def broken(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 
 def test_a_broken_source_gives_a_banner_on_every_page(broken: tuple[Path, str]) -> None:
     config, name = broken
-    expected = build_report(engine.run(config).portfolio)
+    expected = engine.run(config).report.to_jsonable()
     with config_env(config):
         at = new_app()
         at.run()
@@ -58,7 +58,7 @@ def test_a_broken_source_gives_a_banner_on_every_page(broken: tuple[Path, str]) 
             open_page(at, page)
             assert not at.exception, (page, [e.value for e in at.exception])
             warnings = texts(at.warning)
-            assert any(c.plain(name) in w and "failed to load" in w for w in warnings), page
+            assert any(fm.plain(name) in w and "failed to load" in w for w in warnings), page
             assert at.title, page
         # the rest of the app carries on with the numbers of `pilotwatch report`
         open_page(at, "portfolio")
@@ -114,7 +114,7 @@ def test_no_sources_shows_empty_states(tmp_path: Path) -> None:
 def test_filters_that_match_nothing_say_so() -> None:
     ensure_demo()
     with pytest.MonkeyPatch.context() as mp:
-        mp.delenv(c.CONFIG_ENV, raising=False)
+        mp.delenv(loaders.CONFIG_ENV, raising=False)
         at = new_app()
         at.run()
         at.multiselect(key="f_stage").set_value(["discovery"]).run()
@@ -136,20 +136,22 @@ def test_fingerprints_follow_config_and_data_changes(tmp_path: Path) -> None:
         "  - {name: d, type: file, tables: [deployments], settings: {path: data/*.csv}}\n",
         encoding="utf-8",
     )
-    before = c.config_fingerprint(config)
+    before = loaders.config_fingerprint(config)
     loaded = load_config(config)
-    data_before = c.data_fingerprint(loaded)
-    assert c.data_fingerprint(loaded) == data_before  # stable
+    data_before = loaders.data_fingerprint(loaded)
+    assert loaders.data_fingerprint(loaded) == data_before  # stable
     (data / "more.csv").write_text("deploy_id,initiative\n", encoding="utf-8")
-    assert c.data_fingerprint(loaded) != data_before  # a new file matches the glob
-    assert c.data_fingerprint(loaded, nonce=1) != c.data_fingerprint(loaded)  # "Reload data"
+    assert loaders.data_fingerprint(loaded) != data_before  # a new file matches the glob
+    assert loaders.data_fingerprint(loaded, nonce=1) != loaders.data_fingerprint(
+        loaded
+    )  # "Reload data"
     (config / "settings.yaml").write_text("settings: {}\n", encoding="utf-8")
-    assert c.config_fingerprint(config) != before
+    assert loaders.config_fingerprint(config) != before
     # a database server cannot be fingerprinted by file stats: re-read every few minutes
     server = Source(
         name="s", type="sql", tables=["incidents"], settings={"url": "postgresql://h/db"}
     )
     live = loaded.model_copy(update={"sources": [server]})
-    ttl = c.LIVE_SOURCE_TTL_SECONDS
-    assert c.data_fingerprint(live, now=10) == c.data_fingerprint(live, now=ttl - 1)
-    assert c.data_fingerprint(live, now=10) != c.data_fingerprint(live, now=ttl + 1)
+    ttl = loaders.LIVE_SOURCE_TTL_SECONDS
+    assert loaders.data_fingerprint(live, now=10) == loaders.data_fingerprint(live, now=ttl - 1)
+    assert loaders.data_fingerprint(live, now=10) != loaders.data_fingerprint(live, now=ttl + 1)

@@ -466,7 +466,7 @@ def test_first_deep_link_uses_app_navigation(page: Any, fresh_server: StreamlitS
     """A shared link is often the first request a server gets: it must look like the app.
 
     Until some session ran app.py, Streamlit would run the page file alone in its pages/-folder
-    mode (sidebar listing app, common, ...; narrow layout); the page hands the request to the
+    mode (sidebar listing app and every page file; narrow layout); the page hands the request to the
     router instead, keeping the page and its query parameters.
     """
     open_page(page, fresh_server.base_url, DEEP_LINK, COLD_TIMEOUT)

@@ -1,4 +1,4 @@
-"""Steering comparisons (metrics/compare.py) on small hand-written reports."""
+"""Steering comparisons (pilotwatch/report/compare.py) on small hand-written reports."""
 
 from __future__ import annotations
 
@@ -6,7 +6,38 @@ from copy import deepcopy
 from datetime import UTC, datetime
 from typing import Any
 
-from metrics import compare
+from metrics_helpers import config, report
+
+from core.report import Report
+from pilotwatch.report import compare
+
+# A complete initiative block and SLO row: each test writes only the fields it is about.
+_BLANK = report({}, config())["initiatives"][0]
+_BLANK_SLO = {
+    "name": "",
+    "sli_type": "availability",
+    "target": 0.99,
+    "window": "28d",
+    "budgeting": "occurrences",
+    "good": 0,
+    "total": 0,
+    "sli": None,
+    "budget_remaining": None,
+    "budget_consumed": None,
+    "burn_rates": {w: None for w in ("5m", "30m", "1h", "2h", "6h", "1d", "3d")},
+    "alerts": [],
+    "status": "no_data",
+    "one_bad_event_budget_share": None,
+    "low_traffic": False,
+}
+
+
+def _merge(base: dict[str, Any], part: dict[str, Any]) -> dict[str, Any]:
+    out = deepcopy(base)
+    for key, value in part.items():
+        is_dict = isinstance(value, dict) and isinstance(out.get(key), dict)
+        out[key] = _merge(out[key], value) if is_dict else value
+    return out
 
 
 def _check(cid: str, metric: str, outcome: str, blocking: bool = True, **kw: Any) -> dict:
@@ -18,6 +49,7 @@ def _check(cid: str, metric: str, outcome: str, blocking: bool = True, **kw: Any
         "threshold": kw.get("threshold", 0),
         "outcome": outcome,
         "blocking": blocking,
+        "weight": 1.0,
         "dimension": "x",
         "remediation": kw.get("remediation", f"fix {cid}"),
         "owner": kw.get("owner", "check owner"),
@@ -26,34 +58,43 @@ def _check(cid: str, metric: str, outcome: str, blocking: bool = True, **kw: Any
 
 
 def _item(iid: str, verdict: str = "go", score: float | None = 100.0, **kw: Any) -> dict:
-    return {
-        "id": iid,
-        "name": iid.title(),
-        "owner": f"{iid} owner",
-        "stage": "pilot",
-        "readiness": {"verdict": verdict, "score": score, "checks": kw.get("checks", [])},
-        "slos": kw.get("slos", []),
-        "incidents": {"open_sev12": kw.get("open_sev12", 0), "patient_impacting": kw.get("pi", 0)},
-        "compliance": {
-            "gap_count": len(kw.get("gaps", [])),
-            "gaps": [{"control": c, "status": s} for c, s in kw.get("gaps", [])],
+    return _merge(
+        _BLANK,
+        {
+            "id": iid,
+            "name": iid.title(),
+            "owner": f"{iid} owner",
+            "stage": "pilot",
+            "readiness": {"verdict": verdict, "score": score, "checks": kw.get("checks", [])},
+            "slos": kw.get("slos", []),
+            "incidents": {
+                "open_sev12": kw.get("open_sev12", 0),
+                "patient_impacting": kw.get("pi", 0),
+            },
+            "compliance": {
+                "gap_count": len(kw.get("gaps", [])),
+                "gaps": [{"control": c, "status": s} for c, s in kw.get("gaps", [])],
+            },
+            "data": {"stale_sources": kw.get("stale", 0)},
         },
-        "data": {"stale_sources": kw.get("stale", 0)},
-    }
+    )
 
 
 def _slo(name: str, status: str, alerts: list[tuple[str, str, str]] | None = None) -> dict:
-    return {
-        "name": name,
-        "status": status,
-        "sli": 0.98,
-        "target": 0.99,
-        "alerts": [{"severity": s, "long": lg, "short": sh} for s, lg, sh in alerts or []],
-    }
+    return _merge(
+        _BLANK_SLO,
+        {
+            "name": name,
+            "status": status,
+            "sli": 0.98,
+            "target": 0.99,
+            "alerts": [{"severity": s, "long": lg, "short": sh} for s, lg, sh in alerts or []],
+        },
+    )
 
 
-def _report(items: list[dict], as_of: str = "2026-11-16T12:00:00Z") -> dict:
-    return {"schema": 1, "as_of": as_of, "initiatives": items}
+def _report(items: list[dict], as_of: str = "2026-11-16T12:00:00Z") -> Report:
+    return Report.model_validate({"schema": 1, "as_of": as_of, "initiatives": items, "sources": []})
 
 
 def test_diff_reports_lists_each_kind_of_change() -> None:
@@ -174,4 +215,4 @@ def test_top_risks_breached_slo_listed_without_a_blocker() -> None:
 
 
 def test_as_of_parsing_is_utc() -> None:
-    assert compare._parse("2026-11-16T12:00:00Z") == datetime(2026, 11, 16, 12, tzinfo=UTC)
+    assert _report([]).as_of == datetime(2026, 11, 16, 12, tzinfo=UTC)

@@ -18,9 +18,9 @@ import pytest
 import sqlalchemy as sa
 
 from connectors.base import BAD, LOCATION, REASON, ConnectorError, SourceConfigError, SourceSpec
-from connectors.canonical import SCHEMAS
 from connectors.conform import conform, value_rules
 from connectors.file import FileConnector
+from core.canonical import SCHEMAS
 from pilotwatch.sources import load_one
 
 REQ = "timestamp,initiative,service,duration_ms\n"

@@ -19,8 +19,8 @@ from sqlalchemy.pool import NullPool
 
 from connectors import registry
 from connectors.base import SourceSpec
-from connectors.canonical import TABLES
 from connectors.testing import COLUMNS, ROWS, ConnectorContract, as_text, contract_spec, records
+from core.canonical import TABLES
 
 
 class TestCsv(ConnectorContract):

@@ -11,12 +11,12 @@ from typing import Any
 import polars as pl
 import pytest
 
-import pilotwatch.demo_requests as demo_requests
-from connectors.canonical import SCHEMAS
+import pilotwatch.demo.requests as demo_requests
+from core.canonical import SCHEMAS
 from metrics.portfolio import Portfolio, compute_portfolio
 from pilotwatch.config import load_config
 from pilotwatch.demo import DemoSummary, request_rows, write_demo
-from pilotwatch.demo_records import ISO_Z, read_incidents
+from pilotwatch.demo.records import ISO_Z, read_incidents
 from pilotwatch.report import build_report
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -83,7 +83,7 @@ def portfolio(demo: DemoSummary) -> Portfolio:
 @pytest.fixture(scope="session")
 def report(portfolio: Portfolio) -> dict[str, dict[str, Any]]:
     """The schema-1 report of the demo, by initiative id."""
-    return {i["id"]: i for i in build_report(portfolio)["initiatives"]}
+    return {i["id"]: i for i in build_report(portfolio).to_jsonable()["initiatives"]}
 
 
 # --- determinism, volume, layout -----------------------------------------------------------
@@ -321,7 +321,7 @@ def test_demo_report_validates_against_the_shipped_schema(portfolio: Portfolio) 
 
     from pilotwatch.report import SCHEMA_PATH
 
-    document = build_report(portfolio)
+    document = build_report(portfolio).to_jsonable()
     jsonschema.validate(document, json.loads(SCHEMA_PATH.read_text()))
     assert document["as_of"] == "2026-11-16T12:00:00Z"
     assert len(document["initiatives"]) == 8

@@ -11,8 +11,8 @@ import polars as pl
 import pytest
 from metrics_helpers import DAY, HOUR, MIN, US, T, config, entry, frame, initiative, report
 
+from core.models import DoraThresholds
 from metrics.delivery import levels, link_incidents
-from pilotwatch.config.models import DoraThresholds
 
 
 def approx(value: float) -> object:

@@ -19,9 +19,9 @@ from metrics_helpers import (
     requests,
 )
 
+from core.models import Source
 from metrics.freshness import source_freshness, stale_by_initiative
 from metrics.timewin import UTC_US
-from pilotwatch.config.models import Source
 
 
 def src(name: str, freshness: str | None = None, initiatives: list[str] | None = None) -> Source:

@@ -6,8 +6,8 @@ from datetime import datetime
 
 from metrics_helpers import DAY, INIT, T, config, entry, frame, initiative, report
 
+from core.models import Kpi
 from metrics.outcomes import outcome_table
-from pilotwatch.config.models import Kpi
 
 
 def kpi(name: str, target: float, direction: str = "higher", kind: str = "clinical") -> Kpi:

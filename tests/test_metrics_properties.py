@@ -24,7 +24,7 @@ from metrics_helpers import (
     slo_entry,
 )
 
-from pilotwatch.config.models import Kpi, Source
+from core.models import Kpi, Source
 
 FAST = settings(
     max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True

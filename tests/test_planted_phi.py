@@ -22,11 +22,11 @@ import pytest
 from app_helpers import MEDIA, ROOT, chart_data, config_env, new_app, open_page, unescape
 from google.protobuf import text_format
 
-from pages.common import PAGES
 from pilotwatch.cli import main
 from pilotwatch.config import load_config
 from pilotwatch.engine import snapshot_dir
 from pilotwatch.sources import load_sources
+from ui.registry import PAGES
 
 T = "2026-11-16T12:00:00Z"
 INITIATIVE = "sepsis-ews"  # a shipped initiative, so every page has something to show for it

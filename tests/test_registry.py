@@ -12,7 +12,7 @@ import pytest
 from connectors import registry
 from connectors.file import FileConnector
 from connectors.sql import SqlConnector
-from pilotwatch.config.models import Config, Source
+from core.models import Config, Source
 from pilotwatch.sources import load_sources
 
 PLUGIN = '''

@@ -1,10 +1,12 @@
-"""The schema-1 JSON of SPEC.md (The report): keys, types, nulls, instants, order."""
+"""The schema-1 JSON (docs/metrics.md, "The report (JSON)"): keys, types, nulls, instants, order."""
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -28,8 +30,11 @@ from metrics_helpers import (
     waiver,
 )
 
-from pilotwatch.config.models import Kpi, Source
+from core.enums import Verdict
+from core.models import Kpi, Source
+from core.report import GATE_METRICS, Report
 from pilotwatch.report import SCHEMA_PATH, dumps
+from pilotwatch.report.schema import schema_text
 
 SPEC_KEYS = {
     "initiative": {
@@ -262,3 +267,28 @@ def test_report_matches_the_shipped_json_schema(rich: dict[str, Any]) -> None:
     schema = json.loads(SCHEMA_PATH.read_text())
     jsonschema.validate(rich, schema)
     jsonschema.validate(report({}, config()), schema)
+
+
+def test_shipped_schema_is_the_generated_one() -> None:
+    # regenerate with `.venv/bin/python -m pilotwatch.report.schema` (docs/metrics.md)
+    assert SCHEMA_PATH.read_text(encoding="utf-8") == schema_text()
+    jsonschema.Draft202012Validator.check_schema(json.loads(schema_text()))
+
+
+def test_json_comes_from_the_model_in_field_order(rich: dict[str, Any]) -> None:
+    model = Report.model_validate(rich)
+    text = dumps(model)
+    assert text == json.dumps(rich, indent=2, allow_nan=False) + "\n"
+    assert list(json.loads(text)) == ["schema", "as_of", "initiatives", "sources"]
+    assert dumps(Report.model_validate_json(text)) == text  # the JSON reads back to the model
+    assert model.as_of.isoformat() == "2025-03-15T12:00:00+00:00"
+    assert model.initiatives[0].readiness.verdict == Verdict.GO == "go"
+
+
+def test_gate_metrics_are_the_documented_ones() -> None:
+    doc = (Path(__file__).parents[1] / "docs" / "metrics.md").read_text(encoding="utf-8")
+    section = doc.split("### Gate metrics", 1)[1].split("\n## ", 1)[0]
+    listed = re.findall(r"^\| `([a-z_]+\.[a-z0-9_]+)` \|", section, flags=re.MULTILINE)
+    assert listed == list(GATE_METRICS)
+    assert GATE_METRICS["delivery.change_failure_rate"] == ("delivery", "change_failure_rate")
+    assert len(GATE_METRICS) == 20

@@ -22,8 +22,8 @@ from metrics_helpers import (
     slo_entry,
 )
 
+from core.models import Initiative, Kpi, Milestone, Timeslice
 from metrics import series
-from pilotwatch.config.models import Initiative, Kpi, Milestone, Timeslice
 
 # T = 2025-03-15 12:00 UTC (a whole hour, so hourly periods end exactly at T).
 
@@ -273,92 +273,6 @@ def test_kpi_series_suppresses_small_cells_like_the_report() -> None:
     by_kpi = {o["kpi"]: o for o in entry(rep)["outcomes"]}
     assert by_kpi["rate"]["value"] == 0.0
     assert by_kpi["minutes"]["value"] == 35.5
-
-
-def _item(iid: str, stage: str, verdict: str, checks: list[tuple[str, str]], slos: list[str]):
-    return {
-        "id": iid,
-        "name": iid.upper(),
-        "stage": stage,
-        "readiness": {
-            "verdict": verdict,
-            "checks": [{"dimension": d, "outcome": o} for d, o in checks],
-        },
-        "slos": [{"status": s} for s in slos],
-    }
-
-
-ITEMS = [
-    _item("a", "pilot", "go", [("reliability", "pass"), ("compliance", "pass")], ["healthy"]),
-    _item(
-        "b",
-        "pilot",
-        "no_go",
-        [("reliability", "pass"), ("reliability", "fail"), ("compliance", "waived")],
-        ["breached", "healthy", "at_risk"],
-    ),
-    _item(
-        "c",
-        "production",
-        "conditional",
-        [("data", "insufficient_data"), ("reliability", "waived")],
-        [],
-    ),
-]
-
-
-def test_stage_funnel_lists_every_stage_and_verdict() -> None:
-    out = series.stage_funnel(ITEMS)
-    counts = {(r["stage"], r["verdict"]): r["count"] for r in out.to_dicts()}
-    assert out.height == 12
-    assert out.get_column("stage").unique(maintain_order=True).to_list() == [
-        "discovery",
-        "pilot",
-        "limited_production",
-        "production",
-    ]
-    assert counts[("pilot", "go")] == 1
-    assert counts[("pilot", "no_go")] == 1
-    assert counts[("production", "conditional")] == 1
-    assert counts[("discovery", "go")] == 0
-
-
-def test_verdict_counts() -> None:
-    out = series.verdict_counts(ITEMS)
-    assert out.to_dicts() == [
-        {"verdict": "go", "count": 1},
-        {"verdict": "conditional", "count": 1},
-        {"verdict": "no_go", "count": 1},
-    ]
-
-
-def test_slo_status_counts() -> None:
-    out = series.slo_status_counts(ITEMS)
-    assert out.to_dicts() == [
-        {"initiative": "a", "healthy": 1, "at_risk": 0, "breached": 0, "no_data": 0},
-        {"initiative": "b", "healthy": 1, "at_risk": 1, "breached": 1, "no_data": 0},
-        {"initiative": "c", "healthy": 0, "at_risk": 0, "breached": 0, "no_data": 0},
-    ]
-
-
-def test_dimension_matrix_shows_the_worst_outcome() -> None:
-    out = series.dimension_matrix(ITEMS)
-    cells = {(r["initiative"], r["dimension"]): r for r in out.to_dicts()}
-    assert out.get_column("dimension").unique(maintain_order=True).to_list() == [
-        "reliability",
-        "compliance",
-        "data",
-    ]
-    assert cells[("a", "reliability")]["outcome"] == "pass"
-    assert (cells[("b", "reliability")]["outcome"], cells[("b", "reliability")]["passed"]) == (
-        "fail",
-        1,
-    )
-    assert cells[("b", "reliability")]["checks"] == 2
-    assert cells[("b", "compliance")]["outcome"] == "waived"
-    assert cells[("c", "data")]["outcome"] == "insufficient_data"
-    assert cells[("c", "compliance")]["outcome"] == "not_gated"
-    assert cells[("a", "data")]["checks"] == 0
 
 
 def test_compliance_matrix_pivots_status() -> None:

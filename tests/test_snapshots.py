@@ -24,9 +24,9 @@ import polars as pl
 import pytest
 import yaml
 
+from core.models import Config, Source
 from pilotwatch import snapshots
 from pilotwatch.cli import main
-from pilotwatch.config.models import Config, Source
 from pilotwatch.sources import load_sources
 
 NOW = datetime(2026, 3, 2, 12, tzinfo=UTC)
@@ -280,7 +280,7 @@ def test_the_app_renders_with_a_hanging_source_and_a_broken_snapshot(
     config = broken_copy(tmp_path, break_source="demo-deployments")
     # demo-deployments fails and its snapshot is truncated; demo-kpis hangs past 1 s
     folder = snapshots.folder_for(tmp_path / "data" / ".snapshots", "demo-deployments")
-    from connectors.canonical import empty
+    from core.canonical import empty
 
     frame = empty("deployments")
     snapshots.write(folder, {"deployments": snapshots.TableToWrite(frame, {"rows": 0})}, "then")

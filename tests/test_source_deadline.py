@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -25,7 +26,7 @@ import pytest
 from pydantic import ValidationError
 
 import pilotwatch.sources as sources_module
-from pilotwatch.config.models import Config, Settings, Source
+from core.models import Config, Settings, Source
 from pilotwatch.sources import load_sources
 
 PLUGIN = '''
@@ -193,7 +194,7 @@ def test_a_late_result_is_discarded_and_never_replaces_the_snapshot(
 def test_the_measuring_step_is_under_the_deadline_too(
     root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    measure = sources_module._measure
+    measure = sources_module.measure
     release = threading.Event()
 
     def slow_measure(spec: Any, load: Any) -> Any:
@@ -201,7 +202,7 @@ def test_the_measuring_step_is_under_the_deadline_too(
             release.wait(20)  # the collect of a huge table
         return measure(spec, load)
 
-    monkeypatch.setattr(sources_module, "_measure", slow_measure)
+    monkeypatch.setattr(sources_module, "measure", slow_measure)
     config = Config(
         sources=[source("heavy", "a", load_timeout="1s"), source("light", "b")], root=str(root)
     )
@@ -217,14 +218,14 @@ def test_the_measuring_step_is_under_the_deadline_too(
 def test_a_plugin_that_exits_fails_only_its_own_source(
     root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    measure = sources_module._measure
+    measure = sources_module.measure
 
     def exiting(spec: Any, load: Any) -> Any:
         if spec.name == "quits":
             sys.exit(4)
         return measure(spec, load)
 
-    monkeypatch.setattr(sources_module, "_measure", exiting)
+    monkeypatch.setattr(sources_module, "measure", exiting)
     config = Config(sources=[source("quits", "a"), source("stays", "b")], root=str(root))
     quits, stays = load_sources(config, None).health
     assert stays.ok
@@ -232,7 +233,8 @@ def test_a_plugin_that_exits_fails_only_its_own_source(
 
 
 def test_load_timeout_is_a_duration_with_a_settings_default() -> None:
-    assert Settings().default_load_timeout == "60s"
+    assert Settings().default_load_timeout == timedelta(seconds=60)
+    assert str(Settings().default_load_timeout) == "60s"  # the text as written stays
     assert Source(name="s", type="file", tables=["incidents"]).load_timeout is None
     with pytest.raises(ValidationError, match="expected a positive duration"):
         Source(name="s", type="file", tables=["incidents"], load_timeout="soon")

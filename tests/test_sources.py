@@ -16,8 +16,8 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import pilotwatch.sources as sources_module
-from connectors.canonical import SCHEMAS, SOURCE_COLUMN, TABLES
-from pilotwatch.config.models import Config, Source
+from core.canonical import SCHEMAS, SOURCE_COLUMN, TABLES
+from core.models import Config, Source
 from pilotwatch.sources import load_sources
 
 NOW = datetime(2026, 3, 2, 12, tzinfo=UTC)

@@ -10,8 +10,8 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from core.models import Config, Initiative, Slo
 from metrics.portfolio import compute_portfolio
-from pilotwatch.config.models import Config, Initiative, Slo
 
 EXPORTER = InMemorySpanExporter()
 

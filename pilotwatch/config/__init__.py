@@ -1,6 +1,6 @@
 """Configuration: YAML under config/, validated into typed models."""
 
+from core.models import Config
 from pilotwatch.config.loader import ConfigError, load_config
-from pilotwatch.config.models import Config
 
 __all__ = ["Config", "ConfigError", "load_config"]

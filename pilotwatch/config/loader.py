@@ -5,17 +5,18 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from metrics.readiness import METRIC_PATHS
-from pilotwatch.config.models import STAGES, Config, Settings, Source
+from core.models import STAGES, Config, Settings
+from pilotwatch.config.checks import check_connectors, cross_check, secret_values
+from pilotwatch.config.issues import Collector, ConfigError, ConfigIssue, format_path, nearest_line
 from pilotwatch.config.openslo import is_openslo, openslo_to_slo
-from pilotwatch.config.secret_urls import mask_passwords
 from pilotwatch.config.strict_yaml import document_key, read_yaml
+
+__all__ = ["FILES", "ConfigError", "ConfigIssue", "load_config", "substitute_env"]
 
 FILES: dict[str, str] = {
     "initiatives": "initiatives.yaml",
@@ -29,41 +30,6 @@ FILES: dict[str, str] = {
 # innermost references first, so a default may itself use one: ${A:-sqlite:///${B:-data}/x.db}
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^${}]*))?\}")
 _SLOT = re.compile("\x00(\\d+)\x00")
-
-
-@dataclass(frozen=True)
-class ConfigIssue:
-    file: str
-    path: str
-    message: str
-    line: int | None = None
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where}: {self.path or '<root>'}: {self.message}"
-
-
-class ConfigError(Exception):
-    """All configuration errors found, reported together."""
-
-    def __init__(self, issues: list[ConfigIssue]) -> None:
-        self.issues = issues
-        lines = "\n".join(f"  - {issue}" for issue in issues)
-        super().__init__(f"{len(issues)} configuration error(s):\n{lines}")
-
-
-def _format_path(parts: tuple[Any, ...]) -> str:
-    out = ""
-    for part in parts:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def _nearest_line(index: dict[tuple[Any, ...], int], path: tuple[Any, ...]) -> int | None:
-    for cut in range(len(path), -1, -1):
-        if path[:cut] in index:
-            return index[path[:cut]]
-    return None
 
 
 def substitute_env(
@@ -107,44 +73,13 @@ def substitute_env(
     return value
 
 
-class _Collector:
-    def __init__(self) -> None:
-        self.issues: list[ConfigIssue] = []
-
-    def add(self, file: str, path: str, message: str, line: int | None = None) -> None:
-        # a URL password must never be printed, even inside a key path or an echoed value
-        self.issues.append(ConfigIssue(file, mask_passwords(path), mask_passwords(message), line))
-
-    def from_validation(
-        self,
-        file: str,
-        error: ValidationError,
-        prefix: tuple[Any, ...],
-        index: dict[tuple[Any, ...], int],
-    ) -> None:
-        for item in error.errors():
-            self.add_error(file, (*prefix, *item["loc"]), item, index)
-
-    def add_error(
-        self, file: str, loc: tuple[Any, ...], item: Any, index: dict[tuple[Any, ...], int]
-    ) -> None:
-        """One pydantic error at key path `loc`, in words a config author can act on."""
-        full = tuple(p for p in loc if not (isinstance(p, str) and "[" in p))
-        message = item["msg"]
-        if item["type"] == "extra_forbidden":
-            message = "unknown key (check the spelling; see docs/config.md)"
-        elif item["type"] == "missing":
-            message = "required key is missing"
-        self.add(file, _format_path(full), message, _nearest_line(index, full))
-
-
 def _read_yaml(
-    path: Path, collector: _Collector, rel: str, several_documents: bool = False
+    path: Path, collector: Collector, rel: str, several_documents: bool = False
 ) -> tuple[list[Any], dict[tuple[Any, ...], int]]:
     """The documents of one file read strictly (docs/config.md), and its line index."""
     read = read_yaml(path, several_documents=several_documents)
     for problem in read.problems:
-        collector.add(rel, _format_path(problem.path), problem.message, problem.line)
+        collector.add(rel, format_path(problem.path), problem.message, problem.line)
     return read.documents, read.index
 
 
@@ -152,7 +87,7 @@ def _section(
     docs: list[Any],
     key: str,
     rel: str,
-    collector: _Collector,
+    collector: Collector,
     expect: type,
     index: dict[tuple[Any, ...], int],
 ) -> Any:
@@ -180,7 +115,7 @@ def _unknown_top_level(
     doc: dict[Any, Any],
     allowed: tuple[str, ...],
     rel: str,
-    collector: _Collector,
+    collector: Collector,
     index: dict[tuple[Any, ...], int],
     prefix: tuple[Any, ...] = (),
 ) -> None:
@@ -191,9 +126,9 @@ def _unknown_top_level(
             path = (*prefix, str(name))
             collector.add(
                 rel,
-                _format_path(path),
+                format_path(path),
                 f"unknown top-level key (this file holds only {expected}; see docs/config.md)",
-                _nearest_line(index, path),
+                nearest_line(index, path),
             )
 
 
@@ -207,7 +142,7 @@ def load_config(
     env_values: dict[str, str] = dict(os.environ if env is None else env)
     if secrets:
         env_values = {**dict(secrets), **env_values}
-    collector = _Collector()
+    collector = Collector()
     if not root.is_dir():
         raise ConfigError([ConfigIssue(str(root), "", "configuration directory not found")])
 
@@ -242,15 +177,15 @@ def load_config(
 
     missing: list[str] = []
     where: list[tuple[str, tuple[Any, ...]]] = []
-    hidden = _secret_values(raw["sources"], env_values)
+    hidden = secret_values(raw["sources"], env_values)
     raw["sources"] = substitute_env(raw["sources"], env_values, missing, ("sources",), where)
-    for name, used_at in sorted(set(where), key=lambda w: (_format_path(w[1]), w[0])):
+    for name, used_at in sorted(set(where), key=lambda w: (format_path(w[1]), w[0])):
         collector.add(
             rels["sources"],
-            _format_path(used_at),
+            format_path(used_at),
             f"environment variable ${{{name}}} is not set (secrets come from the environment "
             "or Streamlit secrets)",
-            _nearest_line(indexes.get("sources", {}), used_at),
+            nearest_line(indexes.get("sources", {}), used_at),
         )
 
     parsed: dict[str, Any] = {}
@@ -291,7 +226,7 @@ def load_config(
                         rels[section],
                         f"gates.{stage}",
                         f"expected a stage, one of {STAGES}",
-                        _nearest_line(indexes.get(section, {}), ("gates", stage)),
+                        nearest_line(indexes.get(section, {}), ("gates", stage)),
                     )
                 try:
                     parsed[section].update(parse({stage: checks}))
@@ -313,17 +248,15 @@ def load_config(
         settings=parsed["settings"],
         root=str(root.resolve().parent),
     )
-    _cross_check(config, rels, indexes, collector, origins)
-    _check_connectors(
-        config, origins["sources"], rels["sources"], indexes, collector, where, hidden
-    )
+    cross_check(config, rels, indexes, collector, origins)
+    check_connectors(config, origins["sources"], rels["sources"], indexes, collector, where, hidden)
     if collector.issues:
         raise ConfigError(collector.issues)
     return config
 
 
 def _report_items(
-    collector: _Collector,
+    collector: Collector,
     file: str,
     exc: ValidationError,
     prefix: tuple[Any, ...],
@@ -343,7 +276,7 @@ def _report_items(
 
 
 def _slo_documents(
-    docs: list[Any], rel: str, collector: _Collector, index: dict[tuple[Any, ...], int]
+    docs: list[Any], rel: str, collector: Collector, index: dict[tuple[Any, ...], int]
 ) -> list[Any]:
     """Plain `slos:` lists and OpenSLO v1 `kind: SLO` documents, in file order."""
     out: list[Any] = []
@@ -355,7 +288,7 @@ def _slo_documents(
             _unknown_top_level(doc, ("slos",), rel, collector, index, prefix)
             items = doc["slos"] or []
             if not isinstance(items, list):
-                collector.add(rel, _format_path((*prefix, "slos")), "expected a list", line)
+                collector.add(rel, format_path((*prefix, "slos")), "expected a list", line)
                 continue
             out.extend(items)
         elif is_openslo(doc):
@@ -368,202 +301,3 @@ def _slo_documents(
         else:
             collector.add(rel, where[0], "expected `slos:` or an OpenSLO kind: SLO", line)
     return out
-
-
-def _cross_check(
-    config: Config,
-    rels: dict[str, str],
-    indexes: dict[str, dict[tuple[Any, ...], int]],
-    collector: _Collector,
-    origins: dict[str, list[tuple[int, str | None]]] | None = None,
-) -> None:
-    """References between files: SLO and waiver initiatives, gate stages, duplicate ids."""
-
-    def origin(section: str, i: int) -> tuple[int, str, dict[tuple[Any, ...], int]]:
-        """Position in the file, file name and line index of the i-th valid item."""
-        known_origins = (origins or {}).get(section, [])
-        position, file = known_origins[i] if i < len(known_origins) else (i, None)
-        if file is not None:
-            return position, file, {}
-        return position, rels[section], indexes.get(section, {})
-
-    ids = [i.id for i in config.initiatives]
-    _duplicates(ids, "initiatives", "id", rels, indexes, collector)
-    _duplicates([s.name for s in config.slos], "slos", "name", rels, indexes, collector)
-    _duplicates([c.id for c in config.controls], "controls", "id", rels, indexes, collector)
-    _duplicates([s.name for s in config.sources], "sources", "name", rels, indexes, collector)
-    known = set(ids)
-    for i, slo in enumerate(config.slos):
-        if slo.initiative not in known:
-            position, file, index = origin("slos", i)
-            path = ("slos", position, "initiative")
-            collector.add(
-                file,
-                _format_path(path),
-                f"unknown initiative {slo.initiative!r} (expected one of {sorted(known)})",
-                _nearest_line(index, path),
-            )
-    check_ids = {c.id for checks in config.gates.values() for c in checks}
-    for stage, checks in config.gates.items():
-        _duplicates(
-            [c.id for c in checks], f"gates.{stage}", "id", rels, indexes, collector, "gates"
-        )
-        for n, check in enumerate(checks):
-            if check.metric not in METRIC_PATHS:
-                path = ("gates", stage, n, "metric")
-                collector.add(
-                    rels["gates"],
-                    _format_path(path),
-                    f"unknown metric {check.metric!r} (expected one of the report paths listed "
-                    "in docs/metrics.md, e.g. delivery.change_failure_rate)",
-                    _nearest_line(indexes.get("gates", {}), path),
-                )
-    for i, waiver in enumerate(config.waivers):
-        position, file, index = origin("waivers", i)
-        path = ("waivers", position)
-        if waiver.initiative not in known:
-            collector.add(
-                file,
-                _format_path((*path, "initiative")),
-                f"unknown initiative {waiver.initiative!r}",
-                _nearest_line(index, (*path, "initiative")),
-            )
-        if waiver.check not in check_ids:
-            collector.add(
-                file,
-                _format_path((*path, "check")),
-                f"unknown gate check {waiver.check!r}",
-                _nearest_line(index, (*path, "check")),
-            )
-    for i, source in enumerate(config.sources):
-        position, _, index = origin("sources", i)
-        for name in source.initiatives:
-            if name not in known:
-                path = ("sources", position, "initiatives")
-                collector.add(
-                    rels["sources"],
-                    _format_path(path),
-                    f"unknown initiative {name!r}",
-                    _nearest_line(index, path),
-                )
-        _check_source(source, position, rels, indexes, collector)
-
-
-def _check_source(
-    source: Source,
-    i: int,
-    rels: dict[str, str],
-    indexes: dict[str, dict[tuple[Any, ...], int]],
-    collector: _Collector,
-) -> None:
-    from connectors.canonical import TABLES
-
-    for j, table in enumerate(source.tables):
-        if table not in TABLES:
-            path = ("sources", i, "tables", j)
-            collector.add(
-                rels["sources"],
-                _format_path(path),
-                f"unknown table {table!r} (expected one of {list(TABLES)})",
-                _nearest_line(indexes.get("sources", {}), path),
-            )
-
-
-# env names whose values are redacted from connector messages even outside a URL
-_SECRET_NAME = re.compile(r"pass|secret|token|key|pwd|cred|auth", re.IGNORECASE)
-_ENV_NAME = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)")
-_ERROR_PREFIX = re.compile(r"^settings((?:\.[^\s.:]+)*):")
-
-
-def _secret_values(sources: Any, env: Mapping[str, str]) -> dict[int, list[str]]:
-    """Per raw source position: env values it uses that are URLs or look like secrets."""
-    out: dict[int, list[str]] = {}
-    for i, source in enumerate(sources if isinstance(sources, list) else []):
-        names = set(_ENV_NAME.findall(repr(source)))
-        out[i] = [
-            env[name]
-            for name in sorted(names)
-            if env.get(name) and ("://" in env[name] or _SECRET_NAME.search(name))
-        ]
-    return out
-
-
-def _check_connectors(
-    config: Config,
-    origins: list[tuple[int, str | None]],
-    rel: str,
-    indexes: dict[str, dict[tuple[Any, ...], int]],
-    collector: _Collector,
-    unset: list[tuple[str, tuple[Any, ...]]],
-    hidden: dict[int, list[str]],
-) -> None:
-    """Each enabled source's type and settings, checked by its connector as at load time."""
-    from connectors import registry
-    from connectors.sql import redact
-
-    index = indexes.get("sources", {})
-    found: dict[str, Any] = {}
-    for i, source in enumerate(config.sources):
-        if not source.enabled:
-            continue  # a disabled source may name a plugin this machine does not have
-        position = origins[i][0] if i < len(origins) else i
-        secrets = hidden.get(position, [])
-        base = ("sources", position)
-        if source.type not in found:
-            try:
-                found[source.type] = registry.get(source.type)
-            except registry.UnknownConnector as exc:
-                found[source.type] = str(exc)
-        connector = found[source.type]
-        if isinstance(connector, str):
-            path = (*base, "type")
-            collector.add(rel, _format_path(path), connector, _nearest_line(index, path))
-            continue
-        # an unset ${NAME} is already reported there; its empty value would only add noise
-        blank = [used[3:] for _, used in unset if used[:3] == (*base, "settings")]
-        settings = {**source.settings, "_root": config.root}
-        try:
-            issues = _connector_issues(connector, settings)
-        except Exception as exc:  # a plugin's own check must not crash the config load
-            issues = [((), f"the connector could not check its settings: {type(exc).__name__}", ())]
-        for where, message, text_path in issues:
-            if any(tuple(text_path[: len(b)]) == b for b in blank):
-                continue
-            full = (*base, "settings", *where)
-            line = _nearest_line(index, (*base, "settings", *text_path))
-            collector.add(rel, _format_path(full), redact(message, secrets), line)
-
-
-def _connector_issues(
-    connector: Any, settings: dict[str, Any]
-) -> list[tuple[tuple[Any, ...], str, tuple[Any, ...]]]:
-    """(path under settings, message, path the message is about) from the connector's check."""
-    if hasattr(connector, "settings_issues"):
-        return [(tuple(p), str(m), tuple(p)) for p, m in connector.settings_issues(settings)]
-    out = []
-    for error in connector.settings_errors(settings):
-        # "settings.url: required ...": kept whole at `settings`; its prefix gives the line
-        match = _ERROR_PREFIX.match(error)
-        about = tuple(match.group(1).split(".")[1:]) if match else ()
-        out.append(((), str(error), about))
-    return out
-
-
-def _duplicates(
-    values: list[str],
-    section: str,
-    key: str,
-    rels: dict[str, str],
-    indexes: dict[str, dict[tuple[Any, ...], int]],
-    collector: _Collector,
-    file_section: str | None = None,
-) -> None:
-    seen: set[str] = set()
-    for value in values:
-        if value in seen:
-            collector.add(
-                rels[file_section or section],
-                section,
-                f"duplicate {key} {value!r}: each {key} must be unique",
-            )
-        seen.add(value)

@@ -57,20 +57,20 @@ class _StrictLoader(yaml.SafeLoader):
         super().__init__(stream)
         self.aliases = 0
 
-    def compose_document(self) -> yaml.Node:
+    def compose_document(self) -> yaml.Node | None:
         self.aliases = 0
-        return super().compose_document()  # type: ignore[no-any-return]
+        return super().compose_document()
 
-    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
         if self.check_event(yaml.AliasEvent):
             self.aliases += 1
             if self.aliases > MAX_ALIASES:
                 raise _Refused(
                     problem=f"more than {MAX_ALIASES} alias references (`*name`) in one "
                     "document; a configuration needs a few at most (see docs/config.md)",
-                    problem_mark=self.peek_event().start_mark,
+                    problem_mark=self.peek_event().start_mark,  # type: ignore[no-untyped-call]
                 )
-        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        return super().compose_node(parent, index)
 
 
 def document_key(number: int) -> str:
@@ -152,7 +152,8 @@ def _alias_growth(root: yaml.Node) -> int:
 
 
 def _key_part(key: yaml.Node) -> Any:
-    return key.value if isinstance(key, yaml.ScalarNode) else f"<{key.id} key>"
+    # every node class has an `id` ("mapping", "sequence"); the stubs only type it on some
+    return key.value if isinstance(key, yaml.ScalarNode) else f"<{getattr(key, 'id', '?')} key>"
 
 
 def _walk(
@@ -229,6 +230,7 @@ def _compose(text: str, out: YamlFile) -> tuple[_StrictLoader, list[yaml.Node]] 
     try:
         while loader.check_node():
             node = loader.get_node()
+            assert node is not None  # check_node() said there is one
             if not (isinstance(node, yaml.ScalarNode) and node.tag == _NULL and not node.value):
                 nodes.append(node)  # an empty document (`---` and nothing) holds nothing
     except yaml.YAMLError as exc:

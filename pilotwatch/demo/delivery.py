@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, date, datetime, time, timedelta
 
-from pilotwatch.demo_story import Deployment, Incident, at
+from pilotwatch.demo.story import Deployment, Incident, at
 
 # one planned production deployment: (finished, status, has a commit, story name or None)
 Plan = list[tuple[datetime, str, bool, str | None]]
@@ -40,7 +40,7 @@ class _Deployer:
         finished: datetime,
         status: str,
         commit: datetime | None,
-        version: str | None,
+        version: str,
     ) -> str:
         deploy_id = f"{self.prefix}-{len(self.rows) + 1:04d}"
         self.rows.append(
@@ -53,8 +53,8 @@ class _Deployer:
         version = f"{finished:%Y.%m.%d}.{self.released}"
         self.released += 1
         staged = finished - timedelta(minutes=self.rng.randint(60, 180))
-        commit = finished - timedelta(hours=self.rng.uniform(*self.lead))
-        commit = min(commit, staged - timedelta(minutes=30)) if has_commit else None
+        committed = finished - timedelta(hours=self.rng.uniform(*self.lead))
+        commit = min(committed, staged - timedelta(minutes=30)) if has_commit else None
         staging_status = "failed" if self.rng.random() < 0.05 else "success"
         self._row("staging", staged, staging_status, commit, version)
         if status == FAILED_THEN_SUCCESS:

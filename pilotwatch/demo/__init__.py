@@ -20,14 +20,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pilotwatch.config import Config, load_config
-from pilotwatch.demo_delivery import deployments, incidents
-from pilotwatch.demo_evidence import evidence
-from pilotwatch.demo_kpis import observations
-from pilotwatch.demo_records import write_csv, write_deployments, write_incidents
-from pilotwatch.demo_requests import expected_rows, write_requests
-from pilotwatch.demo_story import Traffic, traffic
+from pilotwatch.demo.delivery import deployments, incidents
+from pilotwatch.demo.evidence import evidence
+from pilotwatch.demo.kpis import observations
+from pilotwatch.demo.records import write_csv, write_deployments, write_incidents
+from pilotwatch.demo.requests import expected_rows, write_requests
+from pilotwatch.demo.story import Traffic, traffic
 
-CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
+CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 DEFAULT_AS_OF = datetime(2026, 11, 16, 12, 0, tzinfo=UTC)
 MIN_REQUEST_ROWS = 2_000_000  # at scale 1
 

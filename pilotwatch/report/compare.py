@@ -1,15 +1,18 @@
 """Steering-review views over schema-1 reports: what changed between two as-of instants, and
-the top risks of one report. Dicts in, dicts out; the numbers are the reports' own.
+the top risks of one report (docs/dashboard.md). Report models in, dicts of plain values out;
+the numbers are the reports' own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-VERDICT_ORDER = {"no_go": 0, "conditional": 1, "go": 2}
-GAP_STATUSES = ("missing", "failing", "na_unjustified", "expired")
+from core.enums import AlertSeverity, CheckOutcome, SloStatus, Verdict
+from core.report import InitiativeReport, Report, iso
+
+VERDICT_ORDER = {Verdict.NO_GO: 0, Verdict.CONDITIONAL: 1, Verdict.GO: 2}
 
 # Risk kinds, most urgent first (the rank sorts the list; see docs/dashboard.md).
 RISK_RANK = {
@@ -32,26 +35,22 @@ _COVERED_BY = {
 }
 
 
-def _by_id(report: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
-    return {item["id"]: item for item in report["initiatives"]}
+def _gaps(item: InitiativeReport) -> dict[str, str]:
+    return {g.control: g.status.value for g in item.compliance.gaps}
 
 
-def _gaps(item: Mapping[str, Any]) -> dict[str, str]:
-    return {g["control"]: g["status"] for g in item["compliance"]["gaps"]}
+def _slo_status(item: InitiativeReport) -> dict[str, str]:
+    return {s.name: s.status.value for s in item.slos}
 
 
-def _slo_status(item: Mapping[str, Any]) -> dict[str, str]:
-    return {s["name"]: s["status"] for s in item["slos"]}
-
-
-def diff_reports(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
+def diff_reports(before: Report, after: Report) -> dict[str, Any]:
     """What changed from `before` to `after`, per initiative present in `after`.
 
     Returns lists: verdicts (changed verdicts), scores (changed scores, with delta), new_breaches
     (SLOs breached now, not before), recovered (breached before, not now), new_gaps (controls in
     gap now, not before, or in a different gap status), closed_gaps, and new_initiatives.
     """
-    old = _by_id(before)
+    old = {item.id: item for item in before.initiatives}
     out: dict[str, list[dict[str, Any]]] = {
         "verdicts": [],
         "scores": [],
@@ -61,16 +60,17 @@ def diff_reports(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[st
         "closed_gaps": [],
         "new_initiatives": [],
     }
-    for item in after["initiatives"]:
-        iid, name = item["id"], item["name"]
+    breached = SloStatus.BREACHED.value
+    for item in after.initiatives:
+        iid, name = item.id, item.name
         prev = old.get(iid)
         if prev is None:
             out["new_initiatives"].append({"initiative": iid, "name": name})
             continue
-        v0, v1 = prev["readiness"]["verdict"], item["readiness"]["verdict"]
+        v0, v1 = prev.readiness.verdict.value, item.readiness.verdict.value
         if v0 != v1:
             out["verdicts"].append({"initiative": iid, "name": name, "before": v0, "after": v1})
-        s0, s1 = prev["readiness"]["score"], item["readiness"]["score"]
+        s0, s1 = prev.readiness.score, item.readiness.score
         if s0 != s1:
             delta = None if s0 is None or s1 is None else s1 - s0
             out["scores"].append(
@@ -78,12 +78,12 @@ def diff_reports(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[st
             )
         was, now = _slo_status(prev), _slo_status(item)
         for slo, status in now.items():
-            if status == "breached" and was.get(slo) != "breached":
+            if status == breached and was.get(slo) != breached:
                 out["new_breaches"].append(
                     {"initiative": iid, "name": name, "slo": slo, "before": was.get(slo)}
                 )
         for slo, status in was.items():
-            if status == "breached" and now.get(slo) != "breached":
+            if status == breached and now.get(slo) != breached:
                 out["recovered"].append(
                     {"initiative": iid, "name": name, "slo": slo, "after": now.get(slo)}
                 )
@@ -107,16 +107,18 @@ def diff_reports(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[st
     return out
 
 
-def _risk(item: Mapping[str, Any], kind: str, title: str, detail: str, owner: str | None) -> dict:
+def _risk(
+    item: InitiativeReport, kind: str, title: str, detail: str, owner: str | None
+) -> dict[str, Any]:
     return {
-        "initiative": item["id"],
-        "name": item["name"],
-        "verdict": item["readiness"]["verdict"],
+        "initiative": item.id,
+        "name": item.name,
+        "verdict": item.readiness.verdict.value,
         "kind": kind,
         "rank": RISK_RANK[kind],
         "title": title,
         "detail": detail,
-        "owner": owner or item.get("owner"),
+        "owner": owner or item.owner,
     }
 
 
@@ -129,13 +131,14 @@ def _fmt(value: Any) -> str:
 
 
 def initiative_risks(
-    item: Mapping[str, Any], as_of: datetime, waiver_days: int = 30
+    item: InitiativeReport, as_of: datetime, waiver_days: int = 30
 ) -> list[dict[str, Any]]:
     """Every risk signal of one initiative's report block (unsorted)."""
     risks: list[dict[str, Any]] = []
-    checks = item["readiness"]["checks"]
-    blocked_metrics = {c["metric"] for c in checks if c["blocking"] and c["outcome"] == "fail"}
-    impact = item["incidents"]["patient_impacting"]
+    checks = item.readiness.checks
+    failed = [c for c in checks if c.blocking and c.outcome == CheckOutcome.FAIL]
+    blocked_metrics = {c.metric for c in failed}
+    impact = item.incidents.patient_impacting
     if impact:
         risks.append(
             _risk(
@@ -147,75 +150,74 @@ def initiative_risks(
             )
         )
     for c in checks:
-        if c["blocking"] and c["outcome"] == "fail":
+        if c.blocking and c.outcome == CheckOutcome.FAIL:
             risks.append(
                 _risk(
                     item,
                     "blocker",
-                    f"Gate blocker {c['id']}: {c['metric']} = {_fmt(c['value'])} "
-                    f"(needs {c['op']} {_fmt(c['threshold'])})",
-                    c["remediation"],
-                    c.get("owner"),
+                    f"Gate blocker {c.id}: {c.metric} = {_fmt(c.value)} "
+                    f"(needs {c.op.value} {_fmt(c.threshold)})",
+                    c.remediation,
+                    c.owner,
                 )
             )
-        elif c["blocking"] and c["outcome"] == "insufficient_data":
+        elif c.blocking and c.outcome == CheckOutcome.INSUFFICIENT_DATA:
             risks.append(
                 _risk(
                     item,
                     "insufficient_data",
-                    f"Blocking check {c['id']} has no data ({c['metric']})",
-                    c["remediation"],
-                    c.get("owner"),
+                    f"Blocking check {c.id} has no data ({c.metric})",
+                    c.remediation,
+                    c.owner,
                 )
             )
-        elif c["outcome"] == "waived" and c.get("waiver"):
-            expires = c["waiver"]["expires_on"]
-            until = _parse(expires)
-            if until is not None and until - as_of <= timedelta(days=waiver_days):
+        elif c.outcome == CheckOutcome.WAIVED and c.waiver is not None:
+            until = c.waiver.expires_on
+            if until - as_of <= timedelta(days=waiver_days):
                 risks.append(
                     _risk(
                         item,
                         "waiver_expiring",
-                        f"Waiver for {c['id']} expires {expires}",
-                        c["waiver"]["reason"],
-                        c["waiver"]["approver"],
+                        f"Waiver for {c.id} expires {iso(until)}",
+                        c.waiver.reason,
+                        c.waiver.approver,
                     )
                 )
-    for slo in item["slos"]:
-        pages = [a for a in slo["alerts"] if a["severity"] == "page"]
+    for slo in item.slos:
+        pages = [a for a in slo.alerts if a.severity == AlertSeverity.PAGE]
         if pages:
-            pairs = ", ".join(f"{a['long']}/{a['short']}" for a in pages)
+            pairs = ", ".join(f"{a.long}/{a.short}" for a in pages)
             risks.append(
                 _risk(
                     item,
                     "page_alert",
-                    f"Paging burn rate on {slo['name']} ({pairs})",
+                    f"Paging burn rate on {slo.name} ({pairs})",
                     "The error budget is burning fast right now.",
                     None,
                 )
             )
     covered = {kind for kind, metric in _COVERED_BY.items() if metric in blocked_metrics}
     if "breached_slo" not in covered:
-        for slo in item["slos"]:
-            if slo["status"] == "breached":
+        for slo in item.slos:
+            if slo.status == SloStatus.BREACHED:
                 risks.append(
                     _risk(
                         item,
                         "breached_slo",
-                        f"SLO {slo['name']} breached (SLI {_fmt(slo['sli'])} < "
-                        f"target {_fmt(slo['target'])})",
+                        f"SLO {slo.name} breached (SLI {_fmt(slo.sli)} < "
+                        f"target {_fmt(slo.target)})",
                         "",
                         None,
                     )
                 )
-    open12 = item["incidents"]["open_sev12"]
+    open12 = item.incidents.open_sev12
     if open12 and "open_sev12" not in covered:
         risks.append(_risk(item, "open_sev12", f"{open12} open severity 1-2 incident(s)", "", None))
-    gaps = item["compliance"]["gap_count"]
+    gaps = item.compliance.gap_count
     if gaps and "compliance_gap" not in covered:
-        names = ", ".join(g["control"] for g in item["compliance"]["gaps"])
+        names = ", ".join(g.control for g in item.compliance.gaps)
         risks.append(_risk(item, "compliance_gap", f"{gaps} compliance gap(s)", names, None))
-    stale = item["data"]["stale_sources"]
+    stale = item.data.stale_sources
     if stale and "stale_source" not in covered:
         risks.append(
             _risk(
@@ -229,24 +231,16 @@ def initiative_risks(
     return risks
 
 
-def _parse(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
 def top_risks(
-    report: Mapping[str, Any], limit: int = 10, ids: Sequence[str] | None = None
+    report: Report, limit: int = 10, ids: Sequence[str] | None = None
 ) -> list[dict[str, Any]]:
     """The most urgent risks across the report (or the initiatives `ids`).
 
     Sorted by kind rank, then verdict (no_go first), then the report's initiative order.
     """
-    as_of = _parse(report["as_of"])
-    assert as_of is not None
-    order = {item["id"]: n for n, item in enumerate(report["initiatives"])}
-    chosen = [i for i in report["initiatives"] if ids is None or i["id"] in set(ids)]
-    risks = [r for item in chosen for r in initiative_risks(item, as_of)]
+    order = {item.id: n for n, item in enumerate(report.initiatives)}
+    chosen = [i for i in report.initiatives if ids is None or i.id in set(ids)]
+    risks = [r for item in chosen for r in initiative_risks(item, report.as_of)]
     risks.sort(
         key=lambda r: (r["rank"], VERDICT_ORDER.get(r["verdict"], 3), order[r["initiative"]])
     )

@@ -13,11 +13,13 @@ import math
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 import polars as pl
+from polars.expr.whenthen import ChainedThen, Then
 
-from connectors.canonical import SCHEMAS, UTC_US
-from pilotwatch.demo_story import SLOW_FACTOR, TIMEOUT_SHARE, Traffic
+from core.canonical import SCHEMAS, UTC_US
+from pilotwatch.demo.story import SLOW_FACTOR, TIMEOUT_SHARE, Traffic
 
 WINDOW = timedelta(days=90)
 _MASK = (1 << 64) - 1
@@ -147,7 +149,8 @@ def _operations(profiles: list[Traffic]) -> pl.DataFrame:
 
 def _pick(u: pl.Expr, shares: list[float], values: list[int]) -> pl.Expr:
     """Choose values[i] with probability shares[i]."""
-    total, bound, chain = sum(shares), 0.0, None
+    total, bound = sum(shares), 0.0
+    chain: Then | ChainedThen | None = None
     for share, value in zip(shares[:-1], values[:-1], strict=True):
         bound += share / total
         chain = (pl.when(u < bound) if chain is None else chain.when(u < bound)).then(value)
@@ -166,7 +169,10 @@ def _rows(plan: pl.LazyFrame, operations: pl.DataFrame, seed: int) -> pl.LazyFra
     def u(stream: int) -> pl.Expr:
         return pl.col(f"_u{stream}")
 
-    op = sum((u(_OP) >= pl.col(f"_b{i}")).cast(pl.Int64) for i in range(_MAX_OPS - 1))
+    # a sum of expressions (0 + e0 + e1 ...) is an expression: _MAX_OPS > 1
+    op = cast(
+        pl.Expr, sum((u(_OP) >= pl.col(f"_b{i}")).cast(pl.Int64) for i in range(_MAX_OPS - 1))
+    )
     normal = (-2.0 * (1.0 - u(_NORMAL_A)).log()).sqrt() * (2 * math.pi * u(_NORMAL_B)).cos()
     staging = u(_ENV) < pl.col("_staging")
     error_rate = pl.when(staging).then(_STAGING_ERROR_RATE).otherwise(pl.col("error_rate"))

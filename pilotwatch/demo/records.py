@@ -11,8 +11,8 @@ from typing import Any
 
 import polars as pl
 
-from connectors.canonical import SCHEMAS
-from pilotwatch.demo_story import Deployment, Incident
+from core.canonical import SCHEMAS
+from pilotwatch.demo.story import Deployment, Incident
 
 ISO_Z = "%Y-%m-%dT%H:%M:%SZ"
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pilotwatch.config.models import Initiative
+from core.models import Initiative
 
 
 @dataclass(frozen=True)

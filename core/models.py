@@ -1,14 +1,16 @@
-"""Typed configuration models; every field mirrors ../shared/SPEC.md's Configuration section."""
+"""Typed configuration models; every field is documented in docs/config.md."""
 
 from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
-from pilotwatch.config.durations import parse_duration
+from core.durations import Duration, DurationField
+from core.phi_patterns import DEFAULT, regex_problem  # the same engine that will run it
 
 STAGES: tuple[str, ...] = ("discovery", "pilot", "limited_production", "production")
 Stage = Literal["discovery", "pilot", "limited_production", "production"]
@@ -16,6 +18,20 @@ KpiKind = Literal["clinical", "operational", "financial", "adoption"]
 Op = Literal[">=", "<=", "==", "!=", ">", "<"]
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+CalendarMonth = Literal["calendar_month"]
+
+
+def _slo_window(value: Any) -> Duration | CalendarMonth:
+    """An SLO window: `calendar_month`, or a rolling `Nd` / `Nh` parsed to a Duration."""
+    if isinstance(value, Duration):
+        return value
+    if not isinstance(value, str):
+        raise PydanticCustomError("string_type", "Input should be a valid string")
+    if value == "calendar_month":
+        return "calendar_month"
+    if not re.fullmatch(r"\d+[dh]", value) or int(value[:-1]) <= 0:
+        raise ValueError("expected `Nd`, `Nh` (e.g. 28d, 6h) or `calendar_month`")
+    return Duration(value)
 
 
 def gate_of(stage: str) -> str:
@@ -87,20 +103,20 @@ class SloFilter(Strict):
 
 
 class Timeslice(Strict):
-    length: str = "1m"
+    length: DurationField = Duration("1m")
     target: float = Field(gt=0, le=1)
 
     @field_validator("length")
     @classmethod
-    def _minutes(cls, value: str) -> str:
-        seconds = parse_duration(value)
-        if seconds % 60:
+    def _minutes(cls, value: Duration) -> Duration:
+        if value.seconds_total % 60:
             raise ValueError("timeslice length must be a whole number of minutes (buckets are 1m)")
         return value
 
     @property
     def length_seconds(self) -> int:
-        return parse_duration(self.length)
+        """The slice length in whole seconds."""
+        return self.length.seconds_total
 
 
 class Slo(Strict):
@@ -110,19 +126,11 @@ class Slo(Strict):
     threshold_ms: float | None = Field(default=None, ge=0)
     filter: SloFilter = Field(default_factory=SloFilter)
     target: float = Field(gt=0, lt=1)
-    window: str = "28d"
+    # a rolling window (`28d`, `6h`) or the literal `calendar_month` (docs/config.md)
+    window: Annotated[Duration | CalendarMonth, PlainValidator(_slo_window)] = Duration("28d")
     budgeting: Literal["occurrences", "timeslices"] = "occurrences"
     timeslice: Timeslice | None = None
     description: str = ""
-
-    @field_validator("window")
-    @classmethod
-    def _window(cls, value: str) -> str:
-        if value == "calendar_month":
-            return value
-        if not re.fullmatch(r"\d+[dh]", value) or int(value[:-1]) <= 0:
-            raise ValueError("expected `Nd`, `Nh` (e.g. 28d, 6h) or `calendar_month`")
-        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> Slo:
@@ -141,7 +149,12 @@ class Slo(Strict):
     @property
     def window_seconds(self) -> int | None:
         """Length of a rolling window; None for calendar_month."""
-        return None if self.window == "calendar_month" else parse_duration(self.window)
+        return self.window.seconds_total if isinstance(self.window, Duration) else None
+
+    @property
+    def window_text(self) -> str:
+        """The window as written in slos.yaml (`28d`, `calendar_month`)."""
+        return str(self.window)
 
 
 class Control(Strict):
@@ -202,8 +215,6 @@ class PhiPattern(Strict):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        from connectors.phi import DEFAULT
-
         if not _ID.match(value):
             raise ValueError("must be an id (letters, digits, _, - or .)")
         if value in {p.name for p in DEFAULT}:
@@ -213,8 +224,6 @@ class PhiPattern(Strict):
     @field_validator("regex")
     @classmethod
     def _regex(cls, value: str) -> str:
-        from connectors.phi import regex_problem  # the same engine that will run it
-
         problem = regex_problem(value)
         if problem:
             raise ValueError(problem)
@@ -222,24 +231,18 @@ class PhiPattern(Strict):
 
 
 class Settings(Strict):
-    """Metric parameters with the SPEC's defaults."""
+    """Metric parameters with their documented defaults (docs/config.md, settings)."""
 
-    delivery_window: str = "90d"
-    link_window: str = "24h"
+    delivery_window: DurationField = Duration("90d")
+    link_window: DurationField = Duration("24h")
     small_cell_threshold: int = Field(default=11, ge=11)
     expiring_within_days: int = Field(default=30, ge=0)
     low_traffic_budget_share: float = Field(default=0.1, gt=0, le=1)
-    default_freshness: str = "24h"
-    default_load_timeout: str = "60s"
+    default_freshness: DurationField = Duration("24h")
+    default_load_timeout: DurationField = Duration("60s")
     dora: DoraThresholds = Field(default_factory=DoraThresholds)
     demo_as_of: datetime | None = None
     phi_patterns: list[PhiPattern] = Field(default_factory=list)
-
-    @field_validator("delivery_window", "link_window", "default_freshness", "default_load_timeout")
-    @classmethod
-    def _duration(cls, value: str) -> str:
-        parse_duration(value)
-        return value
 
 
 class Source(Strict):
@@ -250,18 +253,11 @@ class Source(Strict):
     columns: dict[str, dict[str, str]] = Field(default_factory=dict)
     values: dict[str, dict[str, dict[str, Any]]] = Field(default_factory=dict)
     timezone: str = "UTC"
-    freshness: str | None = None
+    freshness: DurationField | None = None
     # how long one load may take before it is abandoned (default: settings.default_load_timeout)
-    load_timeout: str | None = None
+    load_timeout: DurationField | None = None
     initiatives: list[str] = Field(default_factory=list)
     enabled: bool = True
-
-    @field_validator("freshness", "load_timeout")
-    @classmethod
-    def _freshness(cls, value: str | None) -> str | None:
-        if value is not None:
-            parse_duration(value)
-        return value
 
 
 class Config(BaseModel):

@@ -2,7 +2,7 @@
 
 Which controls an initiative needs comes from config/controls.yaml (`required_from` up to the
 initiative's gate); their `max_age_days` decide how old a pass may be. The exceptions below
-produce each compliance status of the SPEC.
+produce each compliance status of docs/metrics.md.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import random
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from pilotwatch.config.models import STAGES, Control, Initiative
+from core.models import STAGES, Control, Initiative
 
 # (initiative, control) -> what the latest evidence shows
 EXCEPTIONS: dict[tuple[str, str], str] = {

@@ -1,4 +1,4 @@
-"""The SPEC's canonical tables: column names, Polars dtypes and the value rules for each."""
+"""The canonical tables (docs/connectors.md): column names, Polars dtypes and value rules."""
 
 from __future__ import annotations
 

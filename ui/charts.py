@@ -1,0 +1,234 @@
+"""The Altair charts of the SLO and delivery pages: each a function of the report and frames.
+
+Colour is never the only carrier: every line also has a dash pattern, every bar a label.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import polars as pl
+import streamlit as st
+
+from core.models import Slo
+from core.report import InitiativeReport, SloEntry
+from metrics import series
+from metrics.slo import AT_RISK_BUDGET, window_start
+from ui import formats as fm
+from ui import labels as lb
+from ui import widgets as w
+from ui.context import Context
+
+
+def burn_down(ctx: Context, slo: SloEntry, definition: Slo) -> None:
+    """The error budget over the window against the steady pace."""
+    buckets = ctx.portfolio.buckets
+    st.markdown("**Error budget burn-down over the window**")
+    burn = series.budget_burn_down(buckets, definition, ctx.as_of).with_columns(
+        pl.lit("budget remaining").alias("line")
+    )
+    ideal = series.ideal_burn(definition, ctx.as_of).with_columns(
+        pl.lit("steady pace").alias("line")
+    )
+    lines = alt.Scale(
+        domain=["budget remaining", "steady pace"],
+        range=[lb.OKABE["blue"], lb.OKABE["grey"]],
+    )
+    dashes = alt.Scale(domain=["budget remaining", "steady pace"], range=[[1, 0], [6, 4]])
+    legend = alt.Legend(title=None, orient="top", symbolType="stroke", symbolStrokeWidth=2)
+    actual = (
+        alt.Chart(burn)
+        .mark_line(interpolate="step-after", strokeWidth=2)
+        .encode(
+            x=alt.X("at:T", title=None),
+            y=alt.Y("budget_remaining:Q", title="budget remaining", axis=alt.Axis(format="%")),
+            color=alt.Color("line:N", scale=lines, legend=legend),
+            strokeDash=alt.StrokeDash("line:N", scale=dashes, legend=legend),
+            tooltip=[
+                alt.Tooltip("at:T", title="until", format="%Y-%m-%d %H:%M"),
+                alt.Tooltip("budget_remaining:Q", format=".1%"),
+                alt.Tooltip("consumed:Q", format=".1%"),
+            ],
+        )
+    )
+    pace = (
+        alt.Chart(ideal)
+        .mark_line()
+        .encode(
+            x="at:T",
+            y="budget_remaining:Q",
+            color=alt.Color("line:N", scale=lines, legend=legend),
+            strokeDash=alt.StrokeDash("line:N", scale=dashes, legend=legend),
+            tooltip=["line"],
+        )
+    )
+    levels = pl.DataFrame(
+        {"y": [AT_RISK_BUDGET, 0.0], "label": ["at risk below 25%", "budget exhausted"]}
+    )
+    rules = alt.Chart(levels).mark_rule(strokeDash=[2, 2], color="black").encode(y="y:Q")
+    # the 25% label sits above its rule and the 0% label below its own, so the two
+    # never collide, however far below 0 the axis runs
+    above = (
+        alt.Chart(levels.head(1))
+        .mark_text(align="left", baseline="bottom", dy=-3, x=4, color="black")
+        .encode(y="y:Q", text="label:N")
+    )
+    below = (
+        alt.Chart(levels.tail(1))
+        .mark_text(align="left", baseline="top", dy=3, x=4, color="black")
+        .encode(y="y:Q", text="label:N")
+    )
+    w.chart(
+        (actual + pace + rules + above + below).properties(height=260),
+        f"Error budget remaining for {slo.name} from the window start to the as-of; "
+        "the dashed grey line is the steady pace that spends the budget exactly.",
+    )
+
+
+def sli_chart(ctx: Context, item: InitiativeReport, slo: SloEntry, definition: Slo) -> None:
+    """The SLI per period against its target, with production deployments as rules."""
+    buckets = ctx.portfolio.buckets
+    start = window_start(definition, ctx.as_of)
+    st.markdown("**SLI against target, with production deployments**")
+    every = st.segmented_control(
+        "SLI per", ["1h", "1d"], format_func=lambda v: {"1h": "hour", "1d": "day"}[v],
+        default="1h", key="sli_every",
+    )  # fmt: skip
+    sli = series.sli_series(buckets, definition, ctx.as_of, every or "1h").with_columns(
+        pl.lit("SLI").alias("line")
+    )
+    deploys = series.deploy_markers(
+        ctx.portfolio.deployments, item.id, start, ctx.as_of
+    ).with_columns(
+        pl.col("status")
+        .replace_strict(
+            {"rolled_back": "rolled-back deployment"},
+            default=pl.lit("deployment"),
+            return_dtype=pl.String(),
+        )
+        .alias("line")
+    )
+    # one legend for every line: colour and dash pattern both tell them apart
+    domain = ["SLI", "target", "deployment", "rolled-back deployment"]
+    colours = alt.Scale(
+        domain=domain,
+        range=[
+            lb.OKABE["blue"],
+            lb.OKABE["vermillion"],
+            lb.OKABE["green"],
+            lb.OKABE["orange"],
+        ],
+    )
+    dashes = alt.Scale(domain=domain, range=[[1, 0], [8, 4], [1, 0], [4, 3]])
+    legend = alt.Legend(title=None, orient="top", symbolType="stroke", symbolStrokeWidth=2)
+    colour = alt.Color("line:N", scale=colours, legend=legend)
+    dash = alt.StrokeDash("line:N", scale=dashes, legend=legend)
+    line = (
+        alt.Chart(sli)
+        .mark_line(point=every == "1d", strokeWidth=1.5)
+        .encode(
+            x=alt.X("period_start:T", title=None),
+            y=alt.Y("sli:Q", title="SLI", scale=alt.Scale(zero=False)),
+            color=colour,
+            strokeDash=dash,
+            tooltip=[
+                alt.Tooltip("period_start:T", title="from", format="%Y-%m-%d %H:%M"),
+                alt.Tooltip("sli:Q", format=".4f"),
+                "good",
+                "total",
+            ],
+        )
+    )
+    reference = pl.DataFrame(
+        {
+            "target": [slo.target],
+            "line": ["target"],
+            "text": [f"target {fm.pct(slo.target, 2)}"],
+            "at": [sli.get_column("period_start").max()],
+        }
+    )
+    # drawn over the SLI line (it often runs right on top of it near 1.0), labelled
+    target = (
+        alt.Chart(reference)
+        .mark_rule(strokeWidth=2.5)
+        .encode(y="target:Q", color=colour, strokeDash=dash, tooltip=["line", "target"])
+    )
+    target_text = (
+        alt.Chart(reference)
+        .mark_text(
+            align="right", baseline="top", dy=4, color=lb.OKABE["vermillion"],
+            fontWeight="bold",
+        )
+        .encode(x="at:T", y="target:Q", text="text:N")
+    )  # fmt: skip
+    layers = line
+    if deploys.height:
+        layers += (
+            alt.Chart(deploys)
+            .mark_rule(opacity=0.8)
+            .encode(
+                x="finished_at:T",
+                color=colour,
+                strokeDash=dash,
+                tooltip=["deploy_id", "version", "status", "finished_at"],
+            )
+        )
+    w.chart(
+        (layers + target + target_text).properties(height=260),
+        f"SLI per period for {slo.name} with the target as a dashed line and production "
+        "deployments as vertical rules (dashed when rolled back).",
+    )
+    if deploys.height == 0:
+        st.caption("No production deployment of this initiative in the SLO window.")
+
+
+def incident_chart(weekly_inc: pl.DataFrame, week_axis: alt.X) -> None:
+    """Incidents opened per week (the trend's weekly blocks), stacked by severity."""
+    if weekly_inc.height:
+        bars = (
+            alt.Chart(weekly_inc)
+            .mark_bar(stroke="white", strokeWidth=1)
+            .encode(
+                x=week_axis,
+                y=alt.Y(
+                    "opened:Q",
+                    title="incidents opened",
+                    stack="zero",
+                    axis=alt.Axis(tickMinStep=1),
+                ),
+                color=alt.Color(
+                    "sev:N",
+                    title="severity",
+                    scale=alt.Scale(
+                        domain=["sev 1", "sev 2", "sev 3", "sev 4"],
+                        range=[
+                            lb.OKABE["vermillion"],
+                            lb.OKABE["orange"],
+                            lb.OKABE["sky"],
+                            lb.OKABE["grey"],
+                        ],
+                    ),
+                    legend=alt.Legend(orient="top", title=None),
+                ),
+                order=alt.Order("severity:Q"),
+                tooltip=["name", "week_start", "sev", "opened"],
+            )
+        )
+        labels = (
+            alt.Chart(weekly_inc)
+            .mark_text(color="black", baseline="top", dy=3, fontSize=10)
+            .encode(
+                x=week_axis,
+                y=alt.Y("opened:Q", stack="zero"),
+                detail="name:N",
+                order=alt.Order("severity:Q"),
+                text="sev:N",
+            )
+        )
+        st.markdown("**Incidents opened per week, all shown initiatives**")
+        w.chart(
+            (bars + labels).properties(height=180),
+            "Incidents opened per week (the same weekly blocks), stacked by severity and "
+            "labelled with it; tooltips name the initiative of each segment.",
+        )
+    else:
+        st.caption("No incident opened in the delivery window.")

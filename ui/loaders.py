@@ -1,0 +1,145 @@
+"""Cached loaders: the configuration, the sources and the computed report, keyed on fingerprints.
+
+Thin `st.cache_resource` wrappers: loading and computing are the engine's (pilotwatch/engine.py),
+the same path `pilotwatch report` takes, so the app shows exactly what the CLI writes.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import os
+import re
+import time as clock
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from connectors.base import SourceHealth
+from core.report import Report
+from metrics.portfolio import Portfolio
+from pilotwatch.config import Config, load_config
+from pilotwatch.engine import compute, snapshot_dir
+from pilotwatch.sources import LoadedData, load_sources
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG_ENV = "PILOTWATCH_CONFIG"
+# Non-file sources (SQL) cannot be fingerprinted by file stats: re-read them this often.
+LIVE_SOURCE_TTL_SECONDS = 300
+
+
+def config_dir() -> Path:
+    """The configuration directory: $PILOTWATCH_CONFIG, else config/ under the project root."""
+    value = os.environ.get(CONFIG_ENV)
+    return Path(value).resolve() if value else ROOT / "config"
+
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def streamlit_secrets() -> dict[str, str]:
+    """Top-level scalar Streamlit secrets: `${NAME}` in the YAML may come from them too."""
+    try:
+        if not st.secrets.load_if_toml_exists():
+            return {}
+        items = st.secrets.to_dict().items()
+    except (FileNotFoundError, OSError, ValueError):  # unreadable secrets: the env still works
+        return {}
+    return {k: str(v) for k, v in items if isinstance(v, str | int | float | bool)}
+
+
+def config_fingerprint(directory: Path, secrets: Mapping[str, str] | None = None) -> str:
+    """Hash of every YAML file under `directory` and of the `${NAME}` values they reference."""
+    digest = hashlib.sha256()
+    names: set[str] = set()
+    for path in sorted(directory.rglob("*")):
+        if path.is_file() and path.suffix in (".yaml", ".yml"):
+            content = path.read_bytes()
+            names |= set(_ENV_REF.findall(content.decode("utf-8", "replace")))
+            digest.update(str(path.relative_to(directory)).encode() + b"\0" + content + b"\0")
+    values = {**(secrets or {}), **os.environ}  # the environment wins, as in load_config
+    for name in sorted(names):
+        digest.update(f"{name}={values.get(name, '')}\0".encode())
+    return digest.hexdigest()
+
+
+def _source_files(config: Config, settings: Mapping[str, Any]) -> list[str] | None:
+    """The files a source reads: file paths and globs, SQLite files; None for servers."""
+    patterns: list[str] = []
+    url = settings.get("url")
+    if isinstance(url, str) and url.startswith("sqlite:///"):
+        patterns.append(url.removeprefix("sqlite:///"))  # sqlite:////abs keeps its slash
+    if isinstance(settings.get("path"), str):
+        patterns.append(settings["path"])
+    if isinstance(settings.get("paths"), Mapping):
+        patterns += [p for p in settings["paths"].values() if isinstance(p, str)]
+    if not patterns:
+        return None
+    files: list[str] = []
+    for pattern in patterns:
+        full = pattern if os.path.isabs(pattern) else str(Path(config.root) / pattern)
+        matched = sorted(glob.glob(full))
+        files += matched or [f"missing:{full}"]
+    return files
+
+
+def data_fingerprint(config: Config, nonce: int = 0, now: float | None = None) -> str:
+    """Paths, sizes and mtimes of every file source; a time bucket when a source is not a file."""
+    digest = hashlib.sha256(f"nonce={nonce}\0".encode())
+    live = False
+    for source in config.sources:
+        if not source.enabled:
+            continue
+        digest.update(f"{source.name}\0{source.type}\0".encode())
+        files = _source_files(config, source.settings)
+        if files is None:
+            live = True
+            continue
+        for name in files:
+            try:
+                stat = os.stat(name)
+                digest.update(f"{name}\0{stat.st_mtime_ns}\0{stat.st_size}\0".encode())
+            except OSError:
+                digest.update(f"{name}\0missing\0".encode())
+    if live:
+        bucket = int((now if now is not None else clock.time()) // LIVE_SOURCE_TTL_SECONDS)
+        digest.update(f"live={bucket}".encode())
+    return digest.hexdigest()
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def load_config_cached(directory: str, config_fp: str, _secrets: Mapping[str, str]) -> Config:
+    """The validated configuration (keyed on the directory and its fingerprint)."""
+    return load_config(directory, secrets=_secrets)
+
+
+@st.cache_resource(max_entries=2, show_spinner="Loading sources…")
+def load_data_cached(directory: str, config_fp: str, data_fp: str, _config: Config) -> LoadedData:
+    """Every source loaded once per (config, data) fingerprint; never raises for a source."""
+    try:
+        return load_sources(_config, snapshot_dir(_config))
+    except Exception as exc:  # a loader bug must not blank the dashboard
+        health = SourceHealth(
+            source="(all sources)",
+            type="loader",
+            tables=(),
+            ok=False,
+            last_error=f"{type(exc).__name__}: {exc}",
+        )
+        return LoadedData(tables={}, health=[health])
+
+
+@st.cache_resource(max_entries=8, show_spinner="Computing metrics…")
+def compute_cached(
+    directory: str,
+    config_fp: str,
+    data_fp: str,
+    as_of_iso: str,
+    _config: Config,
+    _data: LoadedData,
+) -> tuple[Portfolio, Report]:
+    """The Portfolio and its schema-1 report as of one instant: what `pilotwatch report` does."""
+    return compute(_config, _data, datetime.fromisoformat(as_of_iso))
