@@ -78,15 +78,6 @@ class SourceLoad:
     warnings: list[str] = field(default_factory=list)
 
 
-def unknown_settings(settings: dict[str, Any], known: set[str] | frozenset[str]) -> list[str]:
-    """One error per unknown settings key; keys starting with `_` are the loader's own."""
-    return [
-        f"settings.{key}: unknown key (expected one of {sorted(known)})"
-        for key in settings
-        if key not in known and not str(key).startswith("_")
-    ]
-
-
 def check_per_table(spec: SourceSpec, given: dict[str, Any], key: str, absent: str) -> None:
     """Raise SourceConfigError unless `settings.<key>` names exactly the source's tables."""
     extra = sorted(set(given) - set(spec.tables))

@@ -192,3 +192,24 @@ def slo_entry(rep: Mapping[str, Any], name: str, iid: str = INIT) -> dict[str, A
 def alerts(slo_block: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     """The firing alert pairs as sorted (severity, long, short) tuples."""
     return sorted((a["severity"], a["long"], a["short"]) for a in slo_block["alerts"])
+
+
+def blank_slo(name: str = "", status: str = "no_data") -> dict[str, Any]:
+    """A complete schema-1 SLO row with no data: report tests write only the fields they test."""
+    return {
+        "name": name,
+        "sli_type": "availability",
+        "target": 0.99,
+        "window": "28d",
+        "budgeting": "occurrences",
+        "good": 0,
+        "total": 0,
+        "sli": None,
+        "budget_remaining": None,
+        "budget_consumed": None,
+        "burn_rates": {w: None for w in ("5m", "30m", "1h", "2h", "6h", "1d", "3d")},
+        "alerts": [],
+        "status": status,
+        "one_bad_event_budget_share": None,
+        "low_traffic": False,
+    }

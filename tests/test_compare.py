@@ -6,30 +6,14 @@ from copy import deepcopy
 from datetime import UTC, datetime
 from typing import Any
 
-from metrics_helpers import config, report
+from metrics_helpers import blank_slo, config, report
 
 from core.report import Report
 from pilotwatch.report import compare
 
 # A complete initiative block and SLO row: each test writes only the fields it is about.
 _BLANK = report({}, config())["initiatives"][0]
-_BLANK_SLO = {
-    "name": "",
-    "sli_type": "availability",
-    "target": 0.99,
-    "window": "28d",
-    "budgeting": "occurrences",
-    "good": 0,
-    "total": 0,
-    "sli": None,
-    "budget_remaining": None,
-    "budget_consumed": None,
-    "burn_rates": {w: None for w in ("5m", "30m", "1h", "2h", "6h", "1d", "3d")},
-    "alerts": [],
-    "status": "no_data",
-    "one_bad_event_budget_share": None,
-    "low_traffic": False,
-}
+_BLANK_SLO = blank_slo()
 
 
 def _merge(base: dict[str, Any], part: dict[str, Any]) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from metrics_helpers import config, report
+from metrics_helpers import blank_slo, config, report
 
 from core.enums import Stage, Verdict
 from core.report import Check, InitiativeReport, Report, SloEntry
@@ -32,25 +32,7 @@ def _check(dimension: str, outcome: str) -> Check:
 
 
 def _slo(status: str) -> SloEntry:
-    return SloEntry.model_validate(
-        {
-            "name": f"slo-{status}",
-            "sli_type": "availability",
-            "target": 0.99,
-            "window": "28d",
-            "budgeting": "occurrences",
-            "good": 0,
-            "total": 0,
-            "sli": None,
-            "budget_remaining": None,
-            "budget_consumed": None,
-            "burn_rates": {w: None for w in ("5m", "30m", "1h", "2h", "6h", "1d", "3d")},
-            "alerts": [],
-            "status": status,
-            "one_bad_event_budget_share": None,
-            "low_traffic": False,
-        }
-    )
+    return SloEntry.model_validate(blank_slo(f"slo-{status}", status))
 
 
 def _item(
