@@ -12,6 +12,8 @@ from typing import Any, ClassVar
 import polars as pl
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from core.models import Slo
+
 # Every frame a connector returns has the canonical columns of its table plus these two:
 REASON = "_reason"  # null for a good row, else why the row is quarantined
 LOCATION = "_loc"  # where the row came from: "path/file.csv:17", "table t key id=42", ...
@@ -62,6 +64,10 @@ class SourceSpec:
     initiatives: tuple[str, ...] = ()
     # extra free-text PHI patterns from settings.yaml (name, regex), on top of phi's defaults
     phi_patterns: tuple[tuple[str, str], ...] = ()
+    # the configured SLOs, for connectors that count sli_buckets themselves (prometheus, sql
+    # pushdown, otlp metrics), and the half-open range [start, end) their windows need
+    slos: tuple[Slo, ...] = ()
+    fetch_range: tuple[datetime, datetime] | None = None
 
 
 @dataclass

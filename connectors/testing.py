@@ -131,7 +131,13 @@ EXPECTED_GOOD: dict[str, dict[str, list[Any]]] = {
         "status_code": [200, 503, None],
         "error": [False, True, True],  # derived: 503 >= 500; given: True
     },
-    "sli_buckets": {"slo": ["avail"], "bucket_start": [t(1, 9)], "good": [10], "total": [10]},
+    "sli_buckets": {
+        "slo": ["avail"],
+        "bucket_start": [t(1, 9)],
+        "good": [10],
+        "total": [10],
+        "estimate": [False],  # absent in the source: the default
+    },
     "deployments": {
         "deploy_id": ["d1", "d2"],
         "initiative": ["vt", "vt"],

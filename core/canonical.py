@@ -26,6 +26,8 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "bucket_start": UTC_US,
         "good": pl.Int64(),
         "total": pl.Int64(),
+        # true when the counts are estimates (a PromQL expression evaluated per minute)
+        "estimate": pl.Boolean(),
     },
     "deployments": {
         "deploy_id": pl.String(),
@@ -83,6 +85,7 @@ DEFAULTS: dict[str, dict[str, object]] = {
     "deployments": {"environment": "production"},
     "incidents": {"patient_impact": False, "title": ""},
     "evidence": {"owner": "", "evidence_ref": ""},
+    "sli_buckets": {"estimate": False},
 }
 
 # The column whose newest value is the source's "newest timestamp" for freshness.

@@ -6,11 +6,19 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, field_validator, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    field_validator,
+    model_validator,
+)
 
 from core.durations import Duration, DurationField
 from core.phi_patterns import DEFAULT, regex_problem  # the same engine that will run it
+from core.windows import SloWindow, check_timezone, dump_window, parse_window
 
 STAGES: tuple[str, ...] = ("discovery", "pilot", "limited_production", "production")
 Stage = Literal["discovery", "pilot", "limited_production", "production"]
@@ -18,20 +26,6 @@ KpiKind = Literal["clinical", "operational", "financial", "adoption"]
 Op = Literal[">=", "<=", "==", "!=", ">", "<"]
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
-CalendarMonth = Literal["calendar_month"]
-
-
-def _slo_window(value: Any) -> Duration | CalendarMonth:
-    """An SLO window: `calendar_month`, or a rolling `Nd` / `Nh` parsed to a Duration."""
-    if isinstance(value, Duration):
-        return value
-    if not isinstance(value, str):
-        raise PydanticCustomError("string_type", "Input should be a valid string")
-    if value == "calendar_month":
-        return "calendar_month"
-    if not re.fullmatch(r"\d+[dh]", value) or int(value[:-1]) <= 0:
-        raise ValueError("expected `Nd`, `Nh` (e.g. 28d, 6h) or `calendar_month`")
-    return Duration(value)
 
 
 def gate_of(stage: str) -> str:
@@ -104,7 +98,8 @@ class SloFilter(Strict):
 
 class Timeslice(Strict):
     length: DurationField = Duration("1m")
-    target: float = Field(gt=0, le=1)
+    # required for `timeslices`; `ratio_timeslices` has no per-slice target
+    target: float | None = Field(default=None, gt=0, le=1)
 
     @field_validator("length")
     @classmethod
@@ -119,18 +114,66 @@ class Timeslice(Strict):
         return self.length.seconds_total
 
 
+class Indicator(Strict):
+    """Where a Prometheus-compatible source finds an SLO's events (docs/config.md, `indicator`).
+
+    Each query is either a plain series selector (`http_requests_total{job="api"}`): a counter,
+    counted exactly; or any other PromQL expression, evaluated once per minute as the number of
+    events in that minute, whose buckets are marked as estimates. Availability takes `total` and
+    one of `good` / `bad`; latency takes `histogram` (the histogram's base name with its labels,
+    read as `_bucket{le=...}` and `_count`) and `unit`, the unit of its `le` boundaries.
+    """
+
+    source: str | None = None  # a source name; default: the only prometheus source
+    good: str | None = None
+    bad: str | None = None
+    total: str | None = None
+    histogram: str | None = None
+    unit: Literal["s", "ms"] | None = None
+
+    @model_validator(mode="after")
+    def _shape(self) -> Indicator:
+        if self.histogram is not None:
+            if self.unit is None:
+                raise ValueError("a histogram indicator needs `unit` (s or ms) of its `le` bounds")
+            if self.good or self.bad or self.total:
+                raise ValueError("give either `histogram` or good/bad/total queries, not both")
+            return self
+        if self.unit is not None:
+            raise ValueError("`unit` only applies to a `histogram` indicator")
+        if not self.total:
+            raise ValueError("an indicator needs `total` and one of `good` or `bad`")
+        if bool(self.good) == bool(self.bad):
+            raise ValueError("give exactly one of `good` or `bad` with `total`")
+        return self
+
+
+Budgeting = Literal["occurrences", "timeslices", "ratio_timeslices"]
+
+
 class Slo(Strict):
     name: str
     initiative: str
     sli: Literal["availability", "latency"]
     threshold_ms: float | None = Field(default=None, ge=0)
+    # latency: good when duration_ms <= threshold_ms (`le`) or < threshold_ms (`lt`)
+    threshold_op: Literal["le", "lt"] = "le"
     filter: SloFilter = Field(default_factory=SloFilter)
     target: float = Field(gt=0, lt=1)
-    # a rolling window (`28d`, `6h`) or the literal `calendar_month` (docs/config.md)
-    window: Annotated[Duration | CalendarMonth, PlainValidator(_slo_window)] = Duration("28d")
-    budgeting: Literal["occurrences", "timeslices"] = "occurrences"
+    # rolling (`28d`), a calendar shorthand (`calendar_month`) or the general calendar form
+    window: Annotated[SloWindow, PlainValidator(parse_window), PlainSerializer(dump_window)] = (
+        Duration("28d")
+    )
+    timezone: str = "UTC"  # IANA zone calendar windows align in
+    budgeting: Budgeting = "occurrences"
     timeslice: Timeslice | None = None
+    indicator: Indicator | None = None
     description: str = ""
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        return check_timezone(value)
 
     @model_validator(mode="after")
     def _consistent(self) -> Slo:
@@ -138,8 +181,27 @@ class Slo(Strict):
             raise ValueError("a latency SLO needs threshold_ms")
         if self.sli == "availability" and self.threshold_ms is not None:
             raise ValueError("threshold_ms only applies to latency SLOs")
-        if self.budgeting == "timeslices" and self.timeslice is None:
+        if self.sli == "availability" and self.threshold_op != "le":
+            raise ValueError("threshold_op only applies to latency SLOs")
+        if self.budgeting == "timeslices" and (
+            self.timeslice is None or self.timeslice.target is None
+        ):
             raise ValueError("timeslices budgeting needs `timeslice: {length: 1m, target: 0.95}`")
+        if self.budgeting == "ratio_timeslices":
+            if self.timeslice is None:
+                raise ValueError("ratio_timeslices budgeting needs `timeslice: {length: 1m}`")
+            if self.timeslice.target is not None:
+                raise ValueError(
+                    "timeslice.target applies only to timeslices budgeting (ratio_timeslices "
+                    "averages the slices' ratios)"
+                )
+        if self.budgeting == "occurrences" and self.timeslice is not None:
+            raise ValueError("timeslice applies only to timeslices or ratio_timeslices budgeting")
+        if self.indicator is not None:
+            if self.sli == "latency" and self.indicator.histogram is None:
+                raise ValueError("a latency SLO's indicator needs `histogram` and `unit`")
+            if self.sli == "availability" and self.indicator.histogram is not None:
+                raise ValueError("a histogram indicator is for latency SLOs")
         return self
 
     @property
@@ -148,13 +210,20 @@ class Slo(Strict):
 
     @property
     def window_seconds(self) -> int | None:
-        """Length of a rolling window; None for calendar_month."""
+        """Length of a rolling window; None for calendar windows."""
         return self.window.seconds_total if isinstance(self.window, Duration) else None
 
     @property
     def window_text(self) -> str:
-        """The window as written in slos.yaml (`28d`, `calendar_month`)."""
+        """The window as written in slos.yaml (`28d`, `calendar_month`, `calendar 1M from ...`)."""
         return str(self.window)
+
+    @property
+    def window_timezone(self) -> str:
+        """The zone a calendar window aligns in: its own `timezone`, else the SLO's."""
+        if isinstance(self.window, Duration) or self.window.timezone is None:
+            return self.timezone
+        return self.window.timezone
 
 
 class Control(Strict):

@@ -9,7 +9,8 @@ from typing import NamedTuple
 import polars as pl
 
 from core.models import Slo
-from metrics.timewin import BURN_WINDOWS, UTC_US, lit_ts, month_start
+from core.windows import CalendarWindow
+from metrics.timewin import BURN_WINDOWS, UTC_US, calendar_start, lit_ts
 
 
 class AlertPair(NamedTuple):
@@ -43,8 +44,9 @@ def burn_column(window: str) -> str:
 
 def window_start(slo: Slo, as_of: datetime) -> datetime:
     """Start of the SLO's window `[start, as_of)`."""
-    seconds = slo.window_seconds
-    return month_start(as_of) if seconds is None else as_of - timedelta(seconds=seconds)
+    if isinstance(slo.window, CalendarWindow):
+        return calendar_start(slo.window, slo.window_timezone, as_of)
+    return as_of - timedelta(seconds=slo.window.seconds_total)
 
 
 def earliest_start(slos: Sequence[Slo], as_of: datetime) -> datetime:
@@ -68,7 +70,9 @@ def definitions(slos: Sequence[Slo], as_of: datetime) -> pl.DataFrame:
             "slice_us": [
                 s.timeslice.length_seconds * 1_000_000 if s.timeslice else None for s in slos
             ],
-            "slice_target": [float(s.timeslice.target) if s.timeslice else None for s in slos],
+            "slice_target": [
+                s.timeslice.target if s.timeslice and s.timeslice.target else None for s in slos
+            ],
         },
         schema={
             "slo": pl.String(),

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import polars as pl
+
+from core.windows import CalendarWindow
 
 UTC_US = pl.Datetime("us", "UTC")
 
@@ -28,9 +31,52 @@ def as_of_instant(value: datetime) -> datetime:
     return value.replace(second=0, microsecond=0)
 
 
-def month_start(as_of: datetime) -> datetime:
-    """Start of the UTC calendar month that contains `as_of`."""
-    return as_of.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+def _add_months(local: datetime, months: int) -> datetime:
+    """`local` plus whole calendar months; a day past the month's end clamps to its last day."""
+    index = local.year * 12 + (local.month - 1) + months
+    year, month = divmod(index, 12)
+    month += 1
+    next_first = datetime(year + (month == 12), month % 12 + 1, 1)
+    last_day = (next_first - timedelta(days=1)).day
+    return local.replace(year=year, month=month, day=min(local.day, last_day))
+
+
+def _period(window: CalendarWindow, anchor: datetime, k: int) -> datetime:
+    """The local start of the k-th period after `anchor` (k may be negative)."""
+    if window.unit == "w":
+        return anchor + timedelta(weeks=window.count * k)
+    return _add_months(anchor, window.months * k)
+
+
+def _natural_anchor(window: CalendarWindow, local: datetime) -> datetime:
+    """Where periods start when the window gives no `start`: Monday 00:00 or 1 January 00:00."""
+    if window.unit == "w":
+        return datetime(1970, 1, 5)  # a Monday; weekly periods of N weeks repeat from it
+    return datetime(1970, 1, 1)
+
+
+def calendar_start(window: CalendarWindow, zone: str, as_of: datetime) -> datetime:
+    """UTC start of the calendar period that contains `as_of` (docs/metrics.md, windows).
+
+    Periods of `window.calendar` repeat from `window.start` (local wall time in `zone`); months,
+    quarters and years add calendar months, weeks add 7 local days. A local start that falls in
+    a daylight-saving gap or overlap resolves as Python's zoneinfo does (fold 0).
+    """
+    tz = ZoneInfo(zone)
+    local = as_of.astimezone(tz).replace(tzinfo=None)
+    anchor = window.start or _natural_anchor(window, local)
+    if window.unit == "w":
+        span = timedelta(weeks=window.count)
+        k = (local - anchor) // span
+    else:
+        months = (local.year - anchor.year) * 12 + (local.month - anchor.month)
+        k = months // window.months
+    # step to the last period start at or before `as_of`, comparing instants
+    while _period(window, anchor, k).replace(tzinfo=tz) > as_of:
+        k -= 1
+    while _period(window, anchor, k + 1).replace(tzinfo=tz) <= as_of:
+        k += 1
+    return _period(window, anchor, k).replace(tzinfo=tz).astimezone(UTC)
 
 
 def lit_ts(value: datetime) -> pl.Expr:

@@ -52,6 +52,7 @@ def compute(config: Config, data: LoadedData, as_of: datetime) -> tuple[Portfoli
 def run(config_dir: str | Path = "config", as_of: datetime | None = None) -> Run:
     """Load config and sources, then `compute` as of `as_of` (default: the configured instant)."""
     config = load_config(config_dir)
-    data = load_sources(config, snapshot_dir(config))
-    portfolio, report = compute(config, data, as_of or default_as_of(config))
+    instant = as_of or default_as_of(config)
+    data = load_sources(config, snapshot_dir(config), until=instant)
+    portfolio, report = compute(config, data, instant)
     return Run(config=config, data=data, portfolio=portfolio, report=report)

@@ -11,7 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,6 +28,8 @@ from connectors.sql import redact
 from core.canonical import SOURCE_COLUMN, TABLES, empty
 from core.durations import Duration
 from core.models import Config, PhiPattern, Source
+from metrics.slo import earliest_start
+from metrics.timewin import as_of_instant
 from pilotwatch import snapshots
 from pilotwatch.measure import NEWEST_SCHEMA, QUARANTINE_SCHEMA, Measured, measure
 
@@ -79,21 +81,38 @@ def spec_from_source(
     )
 
 
+def fetch_range(config: Config, until: datetime) -> tuple[datetime, datetime]:
+    """[start, until): what every SLO window and burn-rate window as of `until` needs."""
+    end = as_of_instant(until)
+    return earliest_start(config.slos, end), end
+
+
 def load_sources(
-    config: Config, snapshot_dir: Path | None = None, *, now: datetime | None = None
+    config: Config,
+    snapshot_dir: Path | None = None,
+    *,
+    now: datetime | None = None,
+    until: datetime | None = None,
 ) -> LoadedData:
     """Load every enabled source of `config` concurrently, each within its `load_timeout`.
 
     Health entries and concatenated frames are in config order, whatever finishes first.
+    Connectors that count sli_buckets themselves fetch the range the SLOs need as of `until`
+    (default: `now`).
     """
     now = now or datetime.now(UTC)
+    window = fetch_range(config, until or now)
     jobs = [
         _Job(
-            spec_from_source(
-                source,
-                config.root,
-                config.settings.default_freshness,
-                config.settings.phi_patterns,
+            replace(
+                spec_from_source(
+                    source,
+                    config.root,
+                    config.settings.default_freshness,
+                    config.settings.phi_patterns,
+                ),
+                slos=tuple(config.slos),
+                fetch_range=window,
             ),
             source.load_timeout or config.settings.default_load_timeout,
         )

@@ -237,7 +237,7 @@ def test_openslo_document_is_accepted_and_mapped(tmp_path: Path) -> None:
         300,
         0.995,
     )
-    assert (slo.window, slo.budgeting) == ("calendar_month", "timeslices")
+    assert (slo.window_text, slo.budgeting) == ("calendar_month", "timeslices")
     assert slo.timeslice is not None
     # durations are parsed at load; the text as written stays available
     assert (str(slo.timeslice.length), slo.timeslice.target) == ("5m", 0.9)

@@ -31,14 +31,20 @@ def test_settings_and_sources_hold_parsed_durations() -> None:
     assert parse_duration(source.freshness) == 6 * 3600  # the old helper still accepts one
 
 
-def test_slo_windows_are_rolling_durations_or_the_calendar_month() -> None:
+def test_slo_windows_are_rolling_durations_or_calendar_windows() -> None:
     base = {"name": "a", "initiative": "i", "sli": "availability", "target": 0.99}
     assert Slo(**base).window_seconds == 28 * 86400
     assert Slo(**base, window="6h").window_text == "6h"
+    assert Slo(**base, window="90m").window_seconds == 90 * 60
+    assert Slo(**base, window="2w").window_seconds == 14 * 86400
     calendar = Slo(**base, window="calendar_month")
-    assert (calendar.window, calendar.window_seconds) == ("calendar_month", None)
-    with pytest.raises(ValidationError, match="calendar_month"):
-        Slo(**base, window="2w")
+    assert (calendar.window_text, calendar.window_seconds) == ("calendar_month", None)
+    assert calendar.model_dump()["window"] == "calendar_month"
+    general = Slo(**base, window={"calendar": "1Q", "start": "2026-02-01T00:00:00"})
+    assert general.model_dump()["window"] == {"calendar": "1Q", "start": "2026-02-01T00:00:00"}
+    for bad in ("30s", "0d", "calendar_fortnight", "1M"):
+        with pytest.raises(ValidationError, match="calendar_month"):
+            Slo(**base, window=bad)
 
 
 def test_a_number_is_still_refused_as_it_was_for_a_text_field() -> None:

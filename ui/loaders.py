@@ -22,7 +22,7 @@ from connectors.base import SourceHealth
 from core.report import Report
 from metrics.portfolio import Portfolio
 from pilotwatch.config import Config, load_config
-from pilotwatch.engine import compute, snapshot_dir
+from pilotwatch.engine import compute, default_as_of, snapshot_dir
 from pilotwatch.sources import LoadedData, load_sources
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,7 +120,7 @@ def load_config_cached(directory: str, config_fp: str, _secrets: Mapping[str, st
 def load_data_cached(directory: str, config_fp: str, data_fp: str, _config: Config) -> LoadedData:
     """Every source loaded once per (config, data) fingerprint; never raises for a source."""
     try:
-        return load_sources(_config, snapshot_dir(_config))
+        return load_sources(_config, snapshot_dir(_config), until=default_as_of(_config))
     except Exception as exc:  # a loader bug must not blank the dashboard
         health = SourceHealth(
             source="(all sources)",
