@@ -18,6 +18,8 @@ GROUP = "pilotwatch.connectors"
 _BUILTINS: dict[str, str] = {
     "file": "connectors.file:FileConnector",
     "sql": "connectors.sql:SqlConnector",
+    "prometheus": "connectors.prometheus:PrometheusConnector",
+    "otlp": "connectors.otlp:OtlpConnector",
 }
 _OWN_DISTRIBUTION = "pilotwatch"
 
