@@ -177,7 +177,10 @@ class Slo(Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> Slo:
-        if self.sli == "latency" and self.threshold_ms is None:
+        counted = self.indicator is not None and self.indicator.histogram is None
+        if self.sli == "latency" and self.threshold_ms is None and not counted:
+            # a good/total indicator counts the good events itself; otherwise the
+            # threshold decides which requests (or histogram buckets) are good
             raise ValueError("a latency SLO needs threshold_ms")
         if self.sli == "availability" and self.threshold_ms is not None:
             raise ValueError("threshold_ms only applies to latency SLOs")
@@ -197,11 +200,8 @@ class Slo(Strict):
                 )
         if self.budgeting == "occurrences" and self.timeslice is not None:
             raise ValueError("timeslice applies only to timeslices or ratio_timeslices budgeting")
-        if self.indicator is not None:
-            if self.sli == "latency" and self.indicator.histogram is None:
-                raise ValueError("a latency SLO's indicator needs `histogram` and `unit`")
-            if self.sli == "availability" and self.indicator.histogram is not None:
-                raise ValueError("a histogram indicator is for latency SLOs")
+        if self.sli == "availability" and self.indicator and self.indicator.histogram:
+            raise ValueError("a histogram indicator is for latency SLOs")
         return self
 
     @property
