@@ -15,7 +15,6 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSche
 
 from core.enums import (
     AlertSeverity,
-    Budgeting,
     CheckOutcome,
     ControlStatus,
     Direction,
@@ -29,6 +28,9 @@ from core.enums import (
     Stage,
     Verdict,
 )
+
+# the budgeting methods of the config model (core/models.py), ratio_timeslices included
+BudgetingMethod = Literal["occurrences", "timeslices", "ratio_timeslices"]
 
 SCHEMA_VERSION: Literal[1] = 1
 GATE_KEY = "x-gate-metric"
@@ -153,14 +155,22 @@ class BurnRates(Row):
 
 
 class SloEntry(Row):
-    """One SLO at T: counts, SLI, error budget, burn rates and firing alerts."""
+    """One SLO at T: counts, SLI, error budget, burn rates and firing alerts.
+
+    `good` is null for ratio_timeslices (its SLI is a mean of slice ratios, docs/metrics.md).
+    The fields after `low_traffic` were added later; their defaults let older JSON read back,
+    and the schema still lists them as always present.
+    """
+
+    # added fields have defaults, yet the builder always writes them: required in the schema
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
 
     name: str
     sli_type: SliType
     target: Annotated[float, Field(gt=0, lt=1)]
     window: str
-    budgeting: Budgeting
-    good: Count
+    budgeting: BudgetingMethod
+    good: Count | None
     total: Count
     sli: Share | None
     budget_remaining: float | None
@@ -170,6 +180,19 @@ class SloEntry(Row):
     status: SloStatus
     one_bad_event_budget_share: float | None
     low_traffic: bool
+    timezone: str = Field(
+        default="UTC", description="The IANA zone a calendar window aligns in (rolling: the SLO's)"
+    )
+    threshold_ms: float | None = Field(
+        default=None, description="Latency threshold; null for availability or an indicator"
+    )
+    threshold_op: Literal["le", "lt"] | None = Field(
+        default=None, description="le: good when duration <= threshold; lt: when <; null without"
+    )
+    estimate: bool = Field(
+        default=False,
+        description="True when any bucket counted (window or burn windows) is an estimate",
+    )
 
 
 class SloSummary(Row):

@@ -121,7 +121,10 @@ def compute_portfolio(
         start = earliest_start(config.slos, as_of)
         pre = bk.pre_aggregate(_table(tables, "requests"), config.slos, start, as_of)
         provided = _table(tables, "sli_buckets").collect()
-        buckets = bk.combine(bk.slo_buckets(pre, config.slos), provided, start, as_of)
+        # a bucket-fed SLO (indicator, or rows in the provided table) counts those rows alone
+        fed = bk.bucket_fed(config.slos, provided)
+        computed = bk.slo_buckets(pre, [s for s in config.slos if s.name not in fed])
+        buckets = bk.combine(computed, provided, config.slos, start, as_of)
         slos = slo_table(buckets, config.slos, as_of, settings.low_traffic_budget_share)
         slo_sum = slo_summary(slos, ids)
         span.set_attribute("pilotwatch.slos", len(config.slos))

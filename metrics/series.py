@@ -22,6 +22,8 @@ from metrics.slo import window_start
 from metrics.timewin import UTC_US, lit_ts
 
 UNIT_SCHEMA = {"at": UTC_US, "good": pl.Int64(), "total": pl.Int64()}
+# ratio_timeslices: a slice's `good` is its ratio good/total (a share of one slice)
+RATIO_UNIT_SCHEMA = {"at": UTC_US, "good": pl.Float64(), "total": pl.Int64()}
 
 
 def slo_units(buckets: pl.DataFrame, slo: Slo, as_of: datetime) -> pl.DataFrame:
@@ -29,11 +31,13 @@ def slo_units(buckets: pl.DataFrame, slo: Slo, as_of: datetime) -> pl.DataFrame:
 
     Occurrences: its 1-minute buckets. Timeslices: one row per evaluated slice (epoch-aligned,
     entirely inside the window, with events) with total 1 and good 1 when the slice met its
-    target, the same rule as metrics.slo.timeslice_counts.
+    target, the same rule as metrics.slo.timeslice_counts. Ratio timeslices: the same slices
+    with total 1 and good = the slice's good/total (a Float64 column), so sums over units give
+    the report's mean-of-ratios SLI and its budget.
     """
     start = window_start(slo, as_of)
     mine = buckets.filter(pl.col("slo") == slo.name)
-    if slo.budgeting != "timeslices" or slo.timeslice is None:
+    if slo.budgeting == "occurrences" or slo.timeslice is None:
         return (
             mine.filter(
                 (pl.col("bucket_start") >= lit_ts(start)) & (pl.col("bucket_start") < lit_ts(as_of))
@@ -52,13 +56,18 @@ def slo_units(buckets: pl.DataFrame, slo: Slo, as_of: datetime) -> pl.DataFrame:
         .agg(pl.col("good").sum(), pl.col("total").sum())
         .filter(pl.col("total") > 0)
     )
+    ratio = pl.col("good") / pl.col("total")
+    if slo.budgeting == "ratio_timeslices":
+        good, schema = ratio, RATIO_UNIT_SCHEMA
+    else:
+        good, schema = (ratio >= (slo.timeslice.target or 0)).cast(pl.Int64), UNIT_SCHEMA
     return (
         slices.select(
             pl.from_epoch("s", time_unit="us").dt.replace_time_zone("UTC").alias("at"),
-            (pl.col("good") / pl.col("total") >= slo.timeslice.target).cast(pl.Int64).alias("good"),
+            good.alias("good"),
             pl.lit(1, dtype=pl.Int64()).alias("total"),
         )
-        .cast(UNIT_SCHEMA)  # type: ignore[arg-type]
+        .cast(schema)  # type: ignore[arg-type]
         .sort("at")
     )
 
@@ -66,7 +75,8 @@ def slo_units(buckets: pl.DataFrame, slo: Slo, as_of: datetime) -> pl.DataFrame:
 def sli_series(buckets: pl.DataFrame, slo: Slo, as_of: datetime, every: str = "1h") -> pl.DataFrame:
     """SLI per period (`1h`, `1d`, ...) over the SLO's window: period_start, good, total, sli.
 
-    Periods are epoch-aligned; a period without units is absent (a gap, not a zero).
+    Periods are epoch-aligned; a period without units is absent (a gap, not a zero). For
+    ratio_timeslices a period's SLI is the mean ratio of its slices (good is a sum of ratios).
     """
     units = slo_units(buckets, slo, as_of)
     return (
@@ -86,8 +96,8 @@ def budget_burn_down(
     """Error budget remaining through the window: at, consumed, budget_remaining.
 
     The budget is the window's whole allowance, `(1 - target) * total` units at T, so the line
-    starts at 1.0 at the window start and ends at T on the report's `budget_remaining`. Empty
-    when the window has no units.
+    starts at 1.0 at the window start and ends at T on the report's `budget_remaining` (for
+    ratio_timeslices a slice spends 1 - its ratio). Empty when the window has no units.
     """
     schema = {"at": UTC_US, "consumed": pl.Float64(), "budget_remaining": pl.Float64()}
     units = slo_units(buckets, slo, as_of)

@@ -56,8 +56,11 @@ def earliest_start(slos: Sequence[Slo], as_of: datetime) -> datetime:
     return min(starts)
 
 
+SLICED = ("timeslices", "ratio_timeslices")
+
+
 def definitions(slos: Sequence[Slo], as_of: datetime) -> pl.DataFrame:
-    """One row per SLO with the parameters the calculation needs."""
+    """One row per SLO with the parameters the calculation (and the report) needs."""
     return pl.DataFrame(
         {
             "slo": [s.name for s in slos],
@@ -65,6 +68,12 @@ def definitions(slos: Sequence[Slo], as_of: datetime) -> pl.DataFrame:
             "sli_type": [s.sli for s in slos],
             "target": [float(s.target) for s in slos],
             "window": [s.window_text for s in slos],
+            "timezone": [s.window_timezone for s in slos],
+            "threshold_ms": [
+                float(s.threshold_ms) if s.threshold_ms is not None else None for s in slos
+            ],
+            # the operator only means something next to a threshold
+            "threshold_op": [s.threshold_op if s.threshold_ms is not None else None for s in slos],
             "budgeting": [s.budgeting for s in slos],
             "window_start": [window_start(s, as_of) for s in slos],
             "slice_us": [
@@ -80,6 +89,9 @@ def definitions(slos: Sequence[Slo], as_of: datetime) -> pl.DataFrame:
             "sli_type": pl.String(),
             "target": pl.Float64(),
             "window": pl.String(),
+            "timezone": pl.String(),
+            "threshold_ms": pl.Float64(),
+            "threshold_op": pl.String(),
             "budgeting": pl.String(),
             "window_start": UTC_US,
             "slice_us": pl.Int64(),
@@ -89,34 +101,48 @@ def definitions(slos: Sequence[Slo], as_of: datetime) -> pl.DataFrame:
 
 
 def event_counts(buckets: pl.DataFrame, defs: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
-    """Per SLO: events in its window and bad/total events in every burn-rate window."""
+    """Per SLO: events in its window, bad/total events in every burn-rate window, `estimate`.
+
+    `estimate` is true when any bucket in the SLO window or the longest burn window is one.
+    """
     in_window = pl.col("bucket_start") >= pl.col("window_start")
+    longest = pl.col("bucket_start") >= lit_ts(as_of - max(BURN_WINDOWS.values()))
     aggs = [
         pl.col("good").filter(in_window).sum().alias("event_good"),
         pl.col("total").filter(in_window).sum().alias("event_total"),
+        pl.col("estimate").filter(in_window | longest).any().alias("estimate"),
     ]
     for name, length in BURN_WINDOWS.items():
         inside = pl.col("bucket_start") >= lit_ts(as_of - length)
         aggs.append((pl.col("total") - pl.col("good")).filter(inside).sum().alias(f"bad_{name}"))
         aggs.append(pl.col("total").filter(inside).sum().alias(f"total_{name}"))
+    if "estimate" not in buckets.columns:
+        buckets = buckets.with_columns(pl.lit(False).alias("estimate"))
     counted = (
         buckets.filter(pl.col("bucket_start") < lit_ts(as_of))
         .join(defs.select("slo", "window_start"), on="slo", how="inner")
         .group_by("slo")
         .agg(aggs)
     )
-    return defs.select("slo").join(counted, on="slo", how="left").fill_null(0)
+    return (
+        defs.select("slo")
+        .join(counted, on="slo", how="left")
+        .with_columns(pl.col("estimate").fill_null(False))
+        .fill_null(0)
+    )
 
 
 def timeslice_counts(buckets: pl.DataFrame, defs: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
-    """Per timeslices SLO: evaluated slices (total) and good slices.
+    """Per sliced SLO: evaluated slices, good slices and the sum of the slices' good/total.
 
     Slices are aligned to the Unix epoch; only slices entirely inside `[window_start, as_of)`
-    with at least one event are evaluated; a slice is good when good/total >= slice target.
+    with at least one event are evaluated. `timeslices`: a slice is good when good/total >= the
+    slice target. `ratio_timeslices` uses `slice_ratio_sum` (its SLI is the mean ratio).
     """
-    sliced = defs.filter(pl.col("budgeting") == "timeslices")
+    sliced = defs.filter(pl.col("budgeting").is_in(SLICED))
     epoch_us = pl.col("bucket_start").dt.epoch("us")
     as_of_us = int(as_of.timestamp() * 1_000_000)
+    ratio = pl.col("good") / pl.col("total")
     slices = (
         buckets.join(sliced.select("slo", "window_start", "slice_us", "slice_target"), on="slo")
         .with_columns((epoch_us // pl.col("slice_us") * pl.col("slice_us")).alias("slice_start"))
@@ -133,11 +159,13 @@ def timeslice_counts(buckets: pl.DataFrame, defs: pl.DataFrame, as_of: datetime)
         .filter(pl.col("total") > 0)
         .group_by("slo")
         .agg(
-            (pl.col("good") / pl.col("total") >= pl.col("slice_target"))
+            (ratio >= pl.col("slice_target"))
+            .fill_null(False)
             .sum()
             .cast(pl.Int64)
             .alias("slice_good"),
             pl.len().cast(pl.Int64).alias("slice_total"),
+            ratio.sum().alias("slice_ratio_sum"),
         )
     )
     return sliced.select("slo").join(slices, on="slo", how="left").fill_null(0)
@@ -149,26 +177,55 @@ def slo_table(
     as_of: datetime,
     low_traffic_share: float = 0.1,
 ) -> pl.DataFrame:
-    """One row per SLO with every number the report shows (see docs/metrics.md)."""
+    """One row per SLO with every number the report shows (see docs/metrics.md).
+
+    `good`/`total`/`bad` count events (occurrences) or evaluated slices (timeslices). For
+    ratio_timeslices `total` is the evaluated slices, `good` is null, `sli` the mean of the
+    slices' good/total, and `bad` = total * (1 - sli): the slice-equivalents lost, so one
+    entirely bad slice adds 1, as a bad slice does for timeslices.
+    """
     defs = definitions(slos, as_of)
     events = event_counts(buckets, defs, as_of)
     slices = timeslice_counts(buckets, defs, as_of)
     table = defs.join(events, on="slo", how="left").join(slices, on="slo", how="left")
     is_slices = pl.col("budgeting") == "timeslices"
+    is_ratio = pl.col("budgeting") == "ratio_timeslices"
     table = table.with_columns(
-        pl.when(is_slices).then(pl.col("slice_good")).otherwise(pl.col("event_good")).alias("good"),
         pl.when(is_slices)
+        .then(pl.col("slice_good"))
+        .when(is_ratio)
+        .then(pl.lit(None, dtype=pl.Int64()))
+        .otherwise(pl.col("event_good"))
+        .alias("good"),
+        pl.when(is_slices | is_ratio)
         .then(pl.col("slice_total"))
         .otherwise(pl.col("event_total"))
         .alias("total"),
         (1.0 - pl.col("target")).alias("budget"),
     )
     has_data = pl.col("total") > 0
-    bad = pl.col("total") - pl.col("good")
     table = table.with_columns(
-        bad.alias("bad"),
-        pl.when(has_data).then(pl.col("good") / pl.col("total")).alias("sli"),
-        pl.when(has_data).then(bad / (pl.col("budget") * pl.col("total"))).alias("budget_consumed"),
+        pl.when(~has_data)
+        .then(None)
+        .when(is_ratio)
+        .then(pl.col("slice_ratio_sum") / pl.col("total"))
+        .otherwise(pl.col("good") / pl.col("total"))
+        .alias("sli"),
+    )
+    bad = (
+        pl.when(is_ratio)
+        .then(pl.col("total") * (1.0 - pl.col("sli")))
+        .otherwise((pl.col("total") - pl.col("good")).cast(pl.Float64))
+    )
+    # ratio_timeslices: consumed = (1 - sli) / budget exactly, the rule docs/metrics.md states
+    consumed = (
+        pl.when(is_ratio)
+        .then((1.0 - pl.col("sli")) / pl.col("budget"))
+        .otherwise(bad / (pl.col("budget") * pl.col("total")))
+    )
+    table = table.with_columns(
+        pl.when(has_data).then(bad).alias("bad"),
+        pl.when(has_data).then(consumed).alias("budget_consumed"),
         pl.when(has_data)
         .then(1.0 / (pl.col("budget") * pl.col("total")))
         .alias("one_bad_event_budget_share"),

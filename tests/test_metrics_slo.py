@@ -1,4 +1,4 @@
-"""SLO numbers worked out by hand from SPEC.md (Time; Metrics > SLOs).
+"""SLO numbers worked out by hand (docs/metrics.md, "Time, in one paragraph" and "SLOs").
 
 Targets are chosen so that `1 - target` is exact in binary (0.75, 0.875, 0.5, 63/64) and the
 hand arithmetic in the comments is exact too.
@@ -389,32 +389,90 @@ def test_summary_min_budget_over_slos_with_data() -> None:
 # --- where the buckets come from ---------------------------------------------------------
 
 
-def test_sli_buckets_from_a_source_add_to_buckets_from_requests() -> None:
+def test_sli_buckets_from_a_source_replace_requests_for_that_slo() -> None:
+    # both SLOs match the same 5 requests (1 bad); only "fed" has provided buckets
     reqs = requests(req_block(T - 10 * MIN, 5, bad=1))
     provided = buckets(
         [
-            ("avail", T - 10 * MIN, 3, 5),  # same SLO and minute as the requests: summed
-            ("avail", T - 2 * HOUR, 10, 10),
-            ("avail", T - DAY - MIN, 0, 4),  # before the 1d window, inside burn(3d)
-            ("avail", T, 0, 50),  # at T: never counts
+            ("fed", T - 10 * MIN, 3, 5),  # same minute as the requests: the requests never count
+            ("fed", T - 2 * HOUR, 10, 10),
+            ("fed", T - DAY - MIN, 0, 4),  # before the 1d window, inside burn(3d)
+            ("fed", T, 0, 50),  # at T: never counts
             ("other", T - 2 * HOUR, 0, 100),  # an SLO nobody configured
         ],
         source="prom",
     )
-    rep = report(
-        {"requests": reqs, "sli_buckets": provided}, config(slos=[slo(target=0.75, window="1d")])
-    )
-    s = slo_entry(rep, "avail")
-    # window [T-1d, T): 5 requests (1 bad) + bucket 3/5 (2 bad) + bucket 10/10 = 20 events, 3 bad
-    assert (s["good"], s["total"]) == (17, 20)
-    assert s["sli"] == 0.85
-    # consumed 3 / (0.25 * 20) = 0.6 -> remaining 0.4
-    assert s["budget_remaining"] == approx(0.4)
+    cfg = config(slos=[slo("fed", target=0.75, window="1d"), slo("reqs", target=0.75)])
+    rep = report({"requests": reqs, "sli_buckets": provided}, cfg)
+    s = slo_entry(rep, "fed")
+    # window [T-1d, T): bucket 3/5 + bucket 10/10 = 15 events, 2 bad
+    assert (s["good"], s["total"]) == (13, 15)
+    assert s["sli"] == approx(13 / 15)
+    # consumed 2 / (0.25 * 15) = 8/15 -> remaining 7/15
+    assert s["budget_remaining"] == approx(7 / 15)
     b = burns(s)
-    assert b["30m"] == approx(1.2)  # 10 events, 3 bad: 0.3 / 0.25
-    assert b["1d"] == approx(0.6)  # 20 events, 3 bad: 0.15 / 0.25
-    assert b["3d"] == approx(7 / 6)  # 24 events, 7 bad: (7/24) / 0.25 = 28/24
-    assert s["alerts"] == []  # ticket 3d/6h: burn(6h) = 0.6 < 1
+    assert b["5m"] is None  # the requests at T - 10m do not fill the 5m window
+    assert b["30m"] == approx(1.6)  # 5 events, 2 bad: 0.4 / 0.25
+    assert b["1d"] == approx(8 / 15)  # 15 events, 2 bad: (2/15) / 0.25
+    assert b["3d"] == approx(24 / 19)  # 19 events, 6 bad: (6/19) / 0.25
+    assert s["alerts"] == []  # ticket 3d/6h: burn(6h) = 8/15 < 1
+    # an SLO without provided rows is still counted from requests: 4 good of 5
+    r = slo_entry(rep, "reqs")
+    assert (r["good"], r["total"]) == (4, 5)
+
+
+def test_an_slo_with_a_provided_row_outside_every_window_ignores_requests() -> None:
+    # one provided row, 40 days old (outside the 28d window and burn windows): the SLO is
+    # bucket-fed, so its 10 requests never count and it has no data
+    provided = buckets([("fed", T - 40 * DAY, 1, 1)])
+    reqs = requests(req_block(T - HOUR, 10))
+    s = slo_entry(
+        report({"requests": reqs, "sli_buckets": provided}, config(slos=[slo("fed")])), "fed"
+    )
+    assert (s["good"], s["total"], s["status"]) == (0, 0, "no_data")
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"sli": "availability", "indicator": {"total": "http_total", "bad": "http_errors"}},
+        {"sli": "latency", "indicator": {"total": "http_total", "good": "http_fast"}},
+        {
+            "sli": "latency",
+            "threshold_ms": 100,
+            "indicator": {"histogram": 'http_seconds{job="api"}', "unit": "s"},
+        },
+    ],
+)
+def test_an_slo_with_an_indicator_and_no_buckets_is_no_data_despite_requests(kw: dict) -> None:
+    reqs = requests(req_block(T - HOUR, 100, bad=50))
+    s = slo_entry(report({"requests": reqs}, config(slos=[slo("ind", target=0.75, **kw)])), "ind")
+    assert (s["good"], s["total"], s["sli"]) == (0, 0, None)
+    assert burns(s) == dict.fromkeys(ALL_BURNS)
+    assert s["status"] == "no_data"
+
+
+def test_threshold_op_le_and_lt_at_exactly_the_threshold() -> None:
+    rows = [
+        {"timestamp": T - HOUR, "duration_ms": 100.0},  # exactly at: good for le, bad for lt
+        {"timestamp": T - HOUR, "duration_ms": 99.9},  # under: good for both
+        {"timestamp": T - HOUR, "duration_ms": 100.1},  # over: bad for both
+        {"timestamp": T - HOUR, "duration_ms": 100.0},
+    ]
+    cfg = config(
+        slos=[
+            slo("le", sli="latency", threshold_ms=100, target=0.5),
+            slo("lt", sli="latency", threshold_ms=100, threshold_op="lt", target=0.5),
+            slo("lt200", sli="latency", threshold_ms=200, threshold_op="lt", target=0.5),
+        ]
+    )
+    rep = report({"requests": requests(rows)}, cfg)
+    le, lt, lt200 = (slo_entry(rep, n) for n in ("le", "lt", "lt200"))
+    assert (le["good"], le["total"]) == (3, 4)  # 100, 99.9, 100 <= 100
+    assert (lt["good"], lt["total"]) == (1, 4)  # only 99.9 < 100
+    assert (lt200["good"], lt200["total"]) == (4, 4)
+    assert (le["threshold_ms"], le["threshold_op"]) == (100.0, "le")
+    assert (lt["threshold_ms"], lt["threshold_op"]) == (100.0, "lt")
 
 
 def test_slo_filters_and_default_production_environment() -> None:

@@ -16,7 +16,6 @@ from metrics_helpers import (
     HOUR,
     MIN,
     T,
-    buckets,
     check,
     config,
     control,
@@ -102,7 +101,11 @@ def _rich() -> dict[str, Any]:
     ]
     cfg = config(
         inits,
-        slos=[slo("avail", initiative="zeta", target=0.75), slo("quiet", initiative="alpha")],
+        slos=[
+            slo("avail", initiative="zeta", target=0.75),
+            slo("fed", initiative="zeta", target=0.75),
+            slo("quiet", initiative="alpha"),
+        ],
         controls=[control("c1"), control("c2")],
         gates={
             "limited_production": [
@@ -125,7 +128,11 @@ def _rich() -> dict[str, Any]:
     )
     tables = {
         "requests": requests(req_block(T - HOUR, 8, bad=1, initiative="zeta")),
-        "sli_buckets": buckets([("avail", T - 2 * HOUR, 4, 4)]),
+        # "fed" takes its buckets from this table alone (an estimate); "avail" from requests
+        "sli_buckets": frame(
+            "sli_buckets",
+            [{"slo": "fed", "bucket_start": T - 2 * HOUR, "good": 3, "total": 4, "estimate": True}],
+        ),
         "deployments": frame(
             "deployments",
             [
@@ -214,11 +221,19 @@ def test_values_of_the_rich_report(rich: dict[str, Any]) -> None:
         "limited_production",
         "production",
     )
-    s = zeta["slos"][0]
-    # 8 requests (1 bad) + bucket 4/4 -> 11 good of 12; consumed 1 / (0.25 * 12) = 1/3
-    assert (s["good"], s["total"]) == (11, 12)
-    assert s["budget_remaining"] == pytest.approx(2 / 3, rel=1e-12)
+    s, fed = zeta["slos"]
+    # 8 requests (1 bad) -> 7 good of 8; consumed 1 / (0.25 * 8) = 0.5
+    assert (s["good"], s["total"]) == (7, 8)
+    assert s["budget_remaining"] == 0.5
     assert s["burn_rates"]["5m"] is None and s["burn_rates"]["1h"] == 0.5  # (1/8) / 0.25
+    assert (s["estimate"], s["timezone"], s["threshold_ms"], s["threshold_op"]) == (
+        False,
+        "UTC",
+        None,
+        None,
+    )
+    # fed: the one provided bucket only (the requests never count for it): 3 of 4
+    assert (fed["good"], fed["total"], fed["estimate"]) == (3, 4, True)
     assert entry(rich, "alpha")["slos"][0]["status"] == "no_data"
     # d1 is linked to i1 (opened a minute after it finished): cfr 1/1 > 0.3, but waived
     assert zeta["delivery"]["change_failure_rate"] == 1.0

@@ -88,6 +88,10 @@ def slo_entry(row: dict[str, Any]) -> SloEntry:
         status=row["status"],
         one_bad_event_budget_share=num(row["one_bad_event_budget_share"]),
         low_traffic=row["low_traffic"],
+        timezone=row["timezone"],
+        threshold_ms=num(row["threshold_ms"]),
+        threshold_op=row["threshold_op"],
+        estimate=row["estimate"],
     )
 
 
