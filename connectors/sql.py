@@ -1,7 +1,8 @@
 """SqlConnector: canonical tables from any SQLAlchemy database, read-only and time-boxed.
 
 Each canonical table comes either from a database `table` (only the mapped canonical columns
-are selected, identifiers quoted by SQLAlchemy) or from a read-only `query` with bound `params`.
+are selected, identifiers quoted by SQLAlchemy) or from a read-only `query` with bound `params`;
+`sli_buckets` may instead be counted by the database itself (`pushdown`, connectors/sqlpushdown.py).
 The session is made read-only and given a statement timeout where the database supports it.
 The connection URL is a secret: it never appears in a message, and passwords are redacted
 from every driver error we pass on. The settings live in `connectors.sqlsettings`.
@@ -37,8 +38,10 @@ from connectors.sqlguard import (
     check_query,
     dialect_for,
 )
+from connectors.sqlpushdown import Pushed, bucket_location, fetch_buckets
 from connectors.sqlsession import read_only, socket_timeouts, write_access
 from connectors.sqlsettings import (
+    PUSHDOWN_TABLE,
     ROW,
     SOCKET_TIMEOUT_ERROR,
     TABLE_KEYS,
@@ -70,6 +73,8 @@ class SqlConnector(Connector):
         for table, plan in plans.items():
             if "query" in plan:  # refused before connecting, in the URL's own dialect
                 self._checked(table, plan, url.get_backend_name())
+            if "query" in plan.get("pushdown", {}):
+                self._checked(table, plan["pushdown"], url.get_backend_name(), ".pushdown")
         secrets = [url.password if isinstance(url.password, str) else None]
         parts: list[RawPart] = []
         warnings: list[str] = []
@@ -77,6 +82,13 @@ class SqlConnector(Connector):
         try:
             with self._session(engine, secrets) as conn:
                 for table, plan in plans.items():
+                    if "pushdown" in plan:
+                        pushed = self._pushdown(conn, plan["pushdown"], secrets)
+                        warnings.append(pushed.warning)
+                        parts.append(
+                            RawPart(table, pushed.frame.lazy(), pushed.origin, bucket_location())
+                        )
+                        continue
                     raw, location, origin, notes = self._fetch(conn, table, plan, secrets)
                     warnings += notes
                     parts.append(RawPart(table, raw.lazy(), origin, location))
@@ -106,9 +118,11 @@ class SqlConnector(Connector):
     def _prefix(self, table: str) -> str:
         return f"settings.per_table.{table}" if "per_table" in self.spec.settings else "settings"
 
-    def _checked(self, table: str, plan: Mapping[str, Any], backend: str) -> CheckedQuery:
+    def _checked(
+        self, table: str, plan: Mapping[str, Any], backend: str, under: str = ""
+    ) -> CheckedQuery:
         """The query of `plan` proven read-only in `backend`'s dialect, or SourceConfigError."""
-        where = self._prefix(table)
+        where = self._prefix(table) + under
         dialect = dialect_for(backend)
         if dialect is None:
             raise SourceConfigError(
@@ -148,6 +162,12 @@ class SqlConnector(Connector):
                 spec.name,
                 f"top-level `table`/`query` feed one table but the source lists "
                 f"{list(spec.tables)}; use `per_table`",
+            )
+        if settings.pushdown is not None and spec.tables[0] != PUSHDOWN_TABLE:
+            raise SourceConfigError(
+                spec.name,
+                f"settings.pushdown computes {PUSHDOWN_TABLE}, but the source's table is "
+                f"{spec.tables[0]!r}",
             )
         return {spec.tables[0]: settings.model_dump(exclude_none=True, include=set(TABLE_KEYS))}
 
@@ -227,6 +247,45 @@ class SqlConnector(Connector):
             cause += f" (settings.statement_timeout is {settings.statement_timeout:g}s)"
         return cause
 
+    def _pushdown(
+        self, conn: Connection, pushdown: Mapping[str, Any], secrets: list[str | None]
+    ) -> Pushed:
+        """The database counts sli_buckets (connectors/sqlpushdown.py); one checked SELECT."""
+        dialect = dialect_for(conn.dialect.name)
+        if dialect is None:
+            raise SourceConfigError(
+                self.spec.name,
+                f"settings.pushdown: the {conn.dialect.name!r} backend has no SQL dialect "
+                "pilotwatch can generate the bucket query in",
+            )
+
+        def run(
+            sql: str, params: Mapping[str, Any], origin: str
+        ) -> tuple[list[str], Sequence[Sequence[Any]]]:
+            result = self._execute(conn, sa.text(sql), params, origin, secrets)
+            return list(result.keys()), result.fetchall()
+
+        return fetch_buckets(conn, self.spec, pushdown, dialect, run)
+
+    def _execute(
+        self,
+        conn: Connection,
+        statement: Any,
+        params: Mapping[str, Any],
+        origin: str,
+        secrets: list[str | None],
+    ) -> sa.CursorResult[Any]:
+        """Run one statement; driver errors become SourceUnavailable, binding errors config."""
+        try:
+            return conn.execute(statement, dict(params))
+        except sa.exc.StatementError as exc:
+            if isinstance(exc, DBAPIError):
+                cause = self._explain(exc, secrets)
+                raise SourceUnavailable(self.spec.name, f"{origin} failed: {cause}") from exc
+            raise SourceConfigError(
+                self.spec.name, f"{origin}: {redact(str(exc.orig or exc), secrets)}"
+            ) from exc
+
     def _fetch(
         self, conn: Connection, table: str, plan: Mapping[str, Any], secrets: list[str | None]
     ) -> tuple[pl.DataFrame, pl.Expr, str, list[str]]:
@@ -248,15 +307,7 @@ class SqlConnector(Connector):
             origin = f"table {plan['table']}"
             statement = self._select(conn, table, str(plan["table"]), key)
             params = {}
-        try:
-            result = conn.execute(statement, params)
-        except sa.exc.StatementError as exc:
-            if isinstance(exc, DBAPIError):
-                cause = self._explain(exc, secrets)
-                raise SourceUnavailable(self.spec.name, f"{origin} failed: {cause}") from exc
-            raise SourceConfigError(
-                self.spec.name, f"{origin}: {redact(str(exc.orig or exc), secrets)}"
-            ) from exc
+        result = self._execute(conn, statement, params, origin, secrets)
         names = list(result.keys())
         frame = _to_frame(names, result.fetchall(), self.spec.name, origin)
         warnings: list[str] = []

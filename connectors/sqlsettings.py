@@ -1,4 +1,4 @@
-"""The SQL connector's settings: URL, per-table `table` or `query`, checked at config load.
+"""The SQL connector's settings: URL, per-table `table`, `query` or `pushdown`, checked at load.
 
 Settings are validated when the configuration loads (docs/connectors.md, "sql"), in the URL's
 own SQL dialect, so a write statement or an unparsable query is refused before any connection.
@@ -26,7 +26,8 @@ from connectors.base import ConnectorSettings
 from connectors.sqlguard import QueryUnparsable, check_query, dialect_for
 from core.canonical import TABLES
 
-TABLE_KEYS = frozenset({"table", "query", "params", "key"})
+TABLE_KEYS = frozenset({"table", "query", "params", "key", "pushdown"})
+PUSHDOWN_TABLE = "sli_buckets"  # the one canonical table the database may compute itself
 ROW = "__pw_row"
 TIMEOUT_ERROR = re.compile(r"interrupted|timeout|max_statement_time|max_execution_time", re.I)
 SOCKET_TIMEOUT_ERROR = re.compile(r"timed out|timeout expired", re.I)
@@ -73,13 +74,62 @@ def _check_query_setting(value: str) -> str:
     return value
 
 
+class SqlPushdownSettings(ConnectorSettings):
+    """Where the database counts `sli_buckets` from: a requests `table` or a read-only `query`.
+
+    The columns are named by the source's `columns.requests` mapping (docs/connectors.md,
+    "Aggregation in the database").
+    """
+
+    table: str | None = None
+    query: str | None = None
+    params: dict[str, Any] | None = None
+
+    @field_validator("table")
+    @classmethod
+    def _name(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("expected a name")
+        return value
+
+    @field_validator("query")
+    @classmethod
+    def _query(cls, value: str | None) -> str | None:
+        return None if value is None else _check_query_setting(value)
+
+    @field_validator("params", mode="before")
+    @classmethod
+    def _params(cls, value: Any) -> Any:
+        if value is not None and not isinstance(value, dict):
+            raise ValueError("expected a mapping of bound parameters")
+        if isinstance(value, dict):
+            clashing = sorted(k for k in value if str(k).startswith("pw_"))
+            if clashing:
+                raise ValueError(f"parameter names starting with `pw_` are reserved: {clashing}")
+        return value
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _shape(cls, data: Any, handler: ModelWrapValidatorHandler[SqlPushdownSettings]) -> Any:
+        problems: list[str] = []
+        if isinstance(data, Mapping):
+            has_table, has_query = data.get("table") is not None, data.get("query") is not None
+            if has_table == has_query:
+                problems.append("give exactly one of `pushdown.table` or `pushdown.query`")
+            if data.get("params") is not None and has_table:
+                problems.append("`pushdown.params` only applies to `pushdown.query`")
+        return _with_shape_problems(data, handler, problems)
+
+
 class SqlTableSettings(ConnectorSettings):
-    """What one canonical table is read from: a `table` or a read-only `query`."""
+    """What one canonical table is read from: a `table`, a read-only `query` or a `pushdown`."""
 
     table: str | None = None
     query: str | None = None
     params: dict[str, Any] | None = None
     key: str | None = None
+    # sli_buckets only: the database counts the buckets from a requests table or query
+    pushdown: SqlPushdownSettings | None = None
 
     @field_validator("table", "key")
     @classmethod
@@ -112,6 +162,12 @@ def _table_shape(data: Any) -> list[str]:
         return []
     has_table, has_query = data.get("table") is not None, data.get("query") is not None
     problems = []
+    if data.get("pushdown") is not None:
+        if has_table or has_query or data.get("params") is not None or data.get("key"):
+            problems.append(
+                "`pushdown` replaces `table`, `query`, `params` and `key`; give it alone"
+            )
+        return problems
     if has_table == has_query:
         problems.append("give exactly one of `table` or `query`")
     if data.get("params") is not None and has_table:
@@ -208,4 +264,11 @@ class SqlSettings(SqlTableSettings):
         unknown = [t for t in value if t not in TABLES]
         if unknown:
             raise ValueError(f"unknown table(s) {unknown} (expected one of {list(TABLES)})")
+        pushed = [
+            t
+            for t, v in value.items()
+            if t != PUSHDOWN_TABLE and isinstance(v, Mapping) and v.get("pushdown") is not None
+        ]
+        if pushed:
+            raise ValueError(f"`pushdown` only computes {PUSHDOWN_TABLE}, not {pushed}")
         return value
