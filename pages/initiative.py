@@ -119,6 +119,7 @@ def slo_cards(ctx: Context, item: InitiativeReport) -> None:
             st.caption(
                 f"{slo.sli_type} · window {slo.window} · {slo.budgeting} · "
                 f"alerts: {firing or 'none firing'}"
+                + (f" · {lb.ESTIMATE_BADGE}" if slo.estimate else "")
             )
             if slo.low_traffic:
                 st.warning(

@@ -51,6 +51,7 @@ def slo_table(slos: list[Pair]) -> None:
             if slo.alerts
             else "—",
             "low traffic": "🔎 low" if slo.low_traffic else "",
+            "estimate": lb.ESTIMATE_BADGE if slo.estimate else "",
             "window": slo.window,
         }
         for item, slo in slos
@@ -75,6 +76,11 @@ def slo_table(slos: list[Pair]) -> None:
                 "traffic",
                 width=60,
                 help="🔎 low: one bad event spends a visible share of the budget.",
+            ),
+            "estimate": st.column_config.TextColumn(
+                "counts",
+                width=80,
+                help="≈ estimated: buckets from a PromQL expression evaluated per minute.",
             ),
             "window": st.column_config.TextColumn(width=110),
         },
@@ -139,16 +145,20 @@ def headline(slo: SloEntry, definition: Slo) -> None:
     st.subheader(f"{slo.name} · {fm.label(lb.SLO_LABEL, slo.status)}")
     if definition.description:
         st.caption(fm.plain(definition.description))
-    unit = "slices" if slo.budgeting == "timeslices" else "events"
+    unit = lb.BUDGETING_UNIT.get(slo.budgeting, "events")
     cols = st.columns(5)
     cols[0].metric("SLI", fm.pct(slo.sli, 3), border=True)
     cols[1].metric("Target", fm.pct(slo.target, 2), border=True)
     cols[2].metric("Budget remaining", fm.pct(slo.budget_remaining), border=True)
-    cols[3].metric(f"Good {unit}", f"{slo.good:,}", border=True)
-    cols[4].metric(f"Total {unit}", f"{slo.total:,}", border=True)
+    cols[3].metric(f"Good {unit}", fm.count(slo.good), border=True)
+    cols[4].metric(f"Total {unit}", fm.count(slo.total), border=True)
+    window = slo.window if slo.timezone == "UTC" else f"{slo.window} ({slo.timezone})"
+    st.caption(f"Window {window} · {slo.budgeting}")
+    if slo.estimate:
+        st.info(lb.ESTIMATE_NOTE)
     if slo.low_traffic:
         st.warning(
-            f"Low traffic: {slo.total} events in the window, so one bad event spends "
+            f"Low traffic: {slo.total} {unit} in the window, so one bad {unit[:-1]} spends "
             f"{fm.pct(slo.one_bad_event_budget_share)} of the error budget. Read the SLI "
             "and the budget with care, or lengthen the window.",
             icon="🔎",

@@ -17,6 +17,11 @@ def pct(value: float | None, digits: int = 1) -> str:
     return NA if value is None else f"{value:.{digits}%}"
 
 
+def count(value: int | None) -> str:
+    """A count with thousands separators; `n/a` when null (ratio_timeslices has no good)."""
+    return NA if value is None else f"{value:,}"
+
+
 def num(value: Any, digits: int = 3) -> str:
     """A number for people (the HTML report's format); `n/a` when null."""
     return fmt(value, digits)

@@ -19,6 +19,14 @@ SLO_LABEL = {
     "breached": "❌ breached",
     "no_data": "∅ no data",
 }
+# an SLO whose counted buckets include estimates (a PromQL expression evaluated per minute)
+ESTIMATE_BADGE = "≈ estimated from a PromQL expression"
+ESTIMATE_NOTE = (
+    "≈ Estimated: some of these buckets come from a PromQL expression evaluated once per "
+    "minute, not from exact counter increases (docs/metrics.md, estimates)."
+)
+# what one counting unit of an SLO is, by budgeting method
+BUDGETING_UNIT = {"occurrences": "events", "timeslices": "slices", "ratio_timeslices": "slices"}
 OUTCOME_LABEL = {
     "pass": "✅ pass",
     "fail": "❌ fail",
