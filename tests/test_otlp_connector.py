@@ -491,19 +491,27 @@ def test_cumulative_histograms_count_differences_first_point_nothing_restart_fro
     tmp_path: Path,
 ) -> None:
     lines = sdk_histograms(AggregationTemporality.CUMULATIVE, EVENTS_MS)
-    # the service restarts: a new provider, a new start time, counts from 0 again
-    lines += sdk_histograms(AggregationTemporality.CUMULATIVE, {5: [300.0]}, start=T0 + 4 * MIN)
+    # the service restarts: a new provider, a new start time, counts from 0 again (to more
+    # than before, so only the start time tells)
+    restarted = {5: [50.0] * 6 + [300.0] * 4}
+    lines += sdk_histograms(AggregationTemporality.CUMULATIVE, restarted, start=T0 + 4 * MIN)
+    # and again, keeping the same start time: only the decrease tells
+    lines += sdk_histograms(AggregationTemporality.CUMULATIVE, {7: [300.0]}, start=T0 + 4 * MIN)
     write_zstd_prefixed(tmp_path / "metrics-2025-03-15T11-03-00.000.json", lines[:3])
     write_lines(tmp_path / "metrics.json", lines[3:])
     out = load(tmp_path, METRICS, ["sli_buckets"], slos=(lat_slo(),))
-    # cumulative (good, total) at T0+1m..T0+4m: (2,4) (3,6) (3,6) (5,9), then (0,1) at T0+6m
+    # cumulative (good, total) at T0+1m..T0+4m: (2,4) (3,6) (3,6) (5,9); (6,10) at T0+6m;
+    # (0,1) at T0+8m
     # T0+1m: the series' first point counts nothing (what came before it is unknown)
     # T0+2m: (3-2, 6-4) = (1, 2) in minute T0+1m; T0+3m: (0, 0), no bucket
-    # T0+4m: (5-3, 9-6) = (2, 3) in minute T0+3m; T0+6m: new start time -> (0, 1) in T0+5m
+    # T0+4m: (5-3, 9-6) = (2, 3) in minute T0+3m
+    # T0+6m: a new start time -> the new value (6, 10) in minute T0+5m (not (6-5, 10-9))
+    # T0+8m: same start, (0,1) < (6,10): a restart -> (0, 1) in minute T0+7m
     assert bucket_rows(out) == [
         ("lat", T0 + MIN, 1, 2, False),
         ("lat", T0 + 3 * MIN, 2, 3, False),
-        ("lat", T0 + 5 * MIN, 0, 1, False),
+        ("lat", T0 + 5 * MIN, 6, 10, False),
+        ("lat", T0 + 7 * MIN, 0, 1, False),
     ]
 
 
