@@ -520,3 +520,70 @@ def test_default_range_is_the_last_31_days() -> None:
     start, end = PrometheusConnector(source).fetch_bounds()
     assert end - start == 31 * 86400 and end % 60 == 0
     assert abs(end - time.time()) < 120
+
+
+# --- config checks across files: which prometheus source reads an indicator ---
+
+_INITIATIVES = """\
+initiatives:
+  - id: demo
+    name: Demo
+    stage: pilot
+    owner: o
+    sponsor: s
+    clinical_area: c
+    started_on: 2026-01-01
+"""
+
+
+def _config_issues(
+    tmp_path: Path, slo_source: str | None, sources: list[tuple[str, str]]
+) -> list[str]:
+    from pilotwatch.config import ConfigError, load_config
+
+    named = f"\n      source: {slo_source}" if slo_source else ""
+    (tmp_path / "initiatives.yaml").write_text(_INITIATIVES)
+    (tmp_path / "slos.yaml").write_text(
+        "slos:\n  - name: api\n    initiative: demo\n    sli: availability\n    target: 0.99\n"
+        f"    indicator:{named}\n      bad: 'x{{code=\"500\"}}'\n      total: x\n"
+    )
+    listed = "".join(
+        f"  - name: {name}\n    type: {kind}\n    tables: [sli_buckets]\n"
+        + ("    settings: {url: 'http://127.0.0.1:1'}\n" if kind == "prometheus" else "")
+        + ("    settings: {path: data}\n" if kind == "file" else "")
+        for name, kind in sources
+    )
+    (tmp_path / "sources.yaml").write_text("sources:\n" + listed)
+    try:
+        load_config(tmp_path, env={})
+    except ConfigError as exc:
+        return [str(issue) for issue in exc.issues]
+    return []
+
+
+def test_config_unset_indicator_source_is_fine_with_one_prometheus(tmp_path: Path) -> None:
+    assert _config_issues(tmp_path, None, [("prom", "prometheus")]) == []
+
+
+def test_config_unset_indicator_source_is_ambiguous_with_two(tmp_path: Path) -> None:
+    found = _config_issues(tmp_path, None, [("p1", "prometheus"), ("p2", "prometheus")])
+    assert len(found) == 1 and "slos[0].indicator.source" in found[0]
+    assert "several prometheus sources ['p1', 'p2']" in found[0] and "slos.yaml" in found[0]
+
+
+def test_config_named_indicator_source_must_exist_and_be_prometheus(tmp_path: Path) -> None:
+    found = _config_issues(tmp_path, "ghost", [("prom", "prometheus")])
+    assert len(found) == 1 and "unknown source 'ghost' (prometheus sources: ['prom'])" in found[0]
+    found = _config_issues(tmp_path, "files", [("prom", "prometheus"), ("files", "file")])
+    assert any("source 'files' is of type 'file'" in f for f in found), found
+    assert _config_issues(tmp_path, "p2", [("p1", "prometheus"), ("p2", "prometheus")]) == []
+
+
+def test_config_prometheus_source_feeds_only_sli_buckets(tmp_path: Path) -> None:
+    _config_issues(tmp_path, None, [("prom", "prometheus")])
+    sources = (tmp_path / "sources.yaml").read_text().replace("[sli_buckets]", "[requests]")
+    (tmp_path / "sources.yaml").write_text(sources)
+    from pilotwatch.config import ConfigError, load_config
+
+    with pytest.raises(ConfigError, match=r"sources\[0\]\.tables.*delivers only sli_buckets"):
+        load_config(tmp_path, env={})

@@ -6,7 +6,7 @@ They run after every file validated on its own, so each message can name the fil
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from core.models import Config, Source
@@ -47,6 +47,7 @@ def cross_check(
                 f"unknown initiative {slo.initiative!r} (expected one of {sorted(known)})",
                 nearest_line(index, path),
             )
+    _check_indicators(config, origin, collector)
     check_ids = {c.id for checks in config.gates.values() for c in checks}
     for stage, checks in config.gates.items():
         _duplicates(
@@ -93,6 +94,41 @@ def cross_check(
         _check_source(source, position, rels, indexes, collector)
 
 
+def _check_indicators(
+    config: Config,
+    origin: Callable[[str, int], tuple[int, str, dict[tuple[Any, ...], int]]],
+    collector: Collector,
+) -> None:
+    """An SLO indicator's source exists and is a prometheus source; unset only when unambiguous.
+
+    The prometheus connector reads an indicator whose `source` is unset as its own, so with
+    several enabled prometheus sources every one of them would count it (docs/connectors.md).
+    """
+    types = {source.name: source.type for source in config.sources}
+    prometheus = sorted(s.name for s in config.sources if s.type == "prometheus" and s.enabled)
+    for i, slo in enumerate(config.slos):
+        if slo.indicator is None:
+            continue
+        position, file, index = origin("slos", i)
+        path: tuple[Any, ...] = ("slos", position, "indicator", "source")
+        named = slo.indicator.source
+        if named is None and len(prometheus) > 1:
+            message = (
+                f"unset, but there are several prometheus sources {prometheus}: name the one "
+                "that reads this indicator"
+            )
+        elif named is not None and named not in types:
+            message = f"unknown source {named!r} (prometheus sources: {prometheus or 'none'})"
+        elif named is not None and types[named] != "prometheus":
+            message = (
+                f"source {named!r} is of type {types[named]!r}; an indicator is read by a "
+                "prometheus source"
+            )
+        else:
+            continue
+        collector.add(file, format_path(path), message, nearest_line(index, path))
+
+
 def _check_source(
     source: Source,
     i: int,
@@ -102,6 +138,15 @@ def _check_source(
 ) -> None:
     from core.canonical import TABLES
 
+    if source.type == "prometheus" and list(source.tables) != ["sli_buckets"]:
+        where: tuple[Any, ...] = ("sources", i, "tables")
+        collector.add(
+            rels["sources"],
+            format_path(where),
+            f"a prometheus source delivers only sli_buckets; set tables: [sli_buckets] "
+            f"(got {list(source.tables)})",
+            nearest_line(indexes.get("sources", {}), where),
+        )
     for j, table in enumerate(source.tables):
         if table not in TABLES:
             path = ("sources", i, "tables", j)
