@@ -20,7 +20,7 @@ import polars as pl
 import pytest
 import zstandard
 from google.protobuf import json_format
-from metrics_helpers import config, report, slo_entry
+from metrics_helpers import T, config, report, slo_entry
 from opentelemetry.exporter.otlp.proto.common.metrics_encoder import encode_metrics
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.sdk.metrics import Histogram, MeterProvider
@@ -34,7 +34,9 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from connectors.base import LOCATION, REASON, SourceConfigError, SourceLoad, SourceSpec
 from connectors.otlp import OtlpConnector
-from core.models import Slo
+from core.models import Slo, Source
+from pilotwatch.engine import compute
+from pilotwatch.sources import load_sources
 
 DATA = Path(__file__).parent / "data" / "otlp"
 T0 = datetime(2025, 3, 15, 11, 0, tzinfo=UTC)  # one hour before the reports' as-of T
@@ -598,3 +600,36 @@ def test_a_malformed_data_point_is_quarantined_and_the_others_count(tmp_path: Pa
         "metrics.json:3",
     ]
     assert bad[0][1] == "2 bucketCounts for 4 explicitBounds (expected one more)"
+
+
+def test_a_configured_otlp_source_feeds_the_report_end_to_end(tmp_path: Path) -> None:
+    t = ns(T0)
+    spans = sdk_spans(
+        ALPHA,
+        [
+            {"name": "GET", "start": t + 5 * SEC, "end": t + 5 * SEC + 100_000_000,
+             "attrs": {"http.route": "/triage", "http.response.status_code": 200}},
+            {"name": "GET", "start": t + 6 * SEC, "end": t + 6 * SEC + 400_000_000,
+             "attrs": {"http.route": "/triage", "http.response.status_code": 500}},
+        ],
+    )  # fmt: skip
+    write_lines(tmp_path / "traces.json", [otlp_json(spans), "garbage"])
+    write_lines(tmp_path / "metrics.json", sdk_histograms(AggregationTemporality.DELTA, EVENTS_MS))
+    source = Source(
+        name="otel",
+        type="otlp",
+        tables=["requests", "sli_buckets"],
+        settings={"traces": "traces.json", "metrics": "metrics.json", "latency": {"lat": {}}},
+    )
+    avail = Slo(name="avail", initiative="alpha", sli="availability", target=0.9, window="1d")
+    cfg = config(slos=[lat_slo(), avail], sources=[source]).model_copy(
+        update={"root": str(tmp_path)}
+    )
+    data = load_sources(cfg, None, now=T, until=T)
+    (health,) = data.health
+    # 2 spans + 3 buckets loaded; the "garbage" line quarantined
+    assert (health.ok, health.rows, health.quarantined) == (True, 5, 1)
+    _, rep = compute(cfg, data, T)
+    numbers = {s.name: (s.good, s.total) for i in rep.initiatives for s in i.slos}
+    # lat: the histogram buckets alone (2 + 1 + 2 good of 4 + 2 + 3); avail: the 2 spans, 1 a 500
+    assert numbers == {"lat": (5, 9), "avail": (1, 2)}
