@@ -240,7 +240,10 @@ def _linear(residual: str) -> str:
 
     problem = expr(False)
     if not problem and at < len(toks):
-        problem = f"unexpected `{toks[at]}`"
+        problem = (
+            f"`{toks[at]}` outside the windowed terms: only sums and differences of "
+            "window counts give a per-minute event count"
+        )
     return problem
 
 
