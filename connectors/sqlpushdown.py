@@ -359,3 +359,41 @@ def fetch_buckets(
         f"({frame.height} minute bucket(s) from {len(rows)} row(s))"
     )
     return Pushed(frame, origin, note)
+
+
+DOCS_DIALECTS = {
+    "PostgreSQL": "postgres",
+    "MySQL / MariaDB": "mysql",
+    "SQLite": "sqlite",
+    "DuckDB": "duckdb",
+    "Trino": "trino",
+    "BigQuery": "bigquery",
+    "Snowflake": "snowflake",
+    "Databricks SQL": "databricks",
+}
+
+
+def docs_sql() -> dict[str, str]:
+    """The statement docs/connectors.md prints per dialect: two example SLOs on `api_requests`."""
+    cols = Columns(**{name: name for name in REQUEST_COLUMNS})
+    slos = [
+        Slo(name="avail", initiative="triage", sli="availability", target=0.999),
+        Slo(
+            name="fast",
+            initiative="triage",
+            sli="latency",
+            threshold_ms=300,
+            filter={"service": "api"},
+            target=0.99,
+        ),
+    ]
+
+    def as_bind(node: exp.Expr) -> exp.Expr:  # `:name`, as the connector hands it to sa.text
+        return exp.var(f":{node.name}") if isinstance(node, exp.Placeholder) else node
+
+    out: dict[str, str] = {}
+    for label, dialect in DOCS_DIALECTS.items():
+        tree = bucket_select(source_tree("api_requests", None, dialect), cols, slos, dialect)
+        checked_sql(tree, dialect)  # the guard accepts it in this dialect too
+        out[label] = tree.transform(as_bind).sql(dialect=dialect, pretty=True)
+    return out
