@@ -7,15 +7,21 @@ arithmetic in the comments is exact too.
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
+from app_helpers import ROOT, config_env, ensure_demo, new_app, open_page, texts
 from metrics_helpers import DAY, HOUR, MIN, T, buckets, config, frame, report, slo, slo_entry
 
 from metrics import series
+from pilotwatch import engine
 from pilotwatch.report import SCHEMA_PATH
+from ui import formats as fm
+from ui import labels as lb
 
 
 def at(h: int, m: int) -> datetime:
@@ -160,3 +166,67 @@ def test_estimate_is_true_when_a_counted_bucket_is_an_estimate() -> None:
     }
     merged = slo_entry(rep, "merged")
     assert (merged["good"], merged["total"]) == (4, 6)  # 3 + 1 of 4 + 2
+
+
+# --- the pages show what the report says ------------------------------------------------------
+
+PAGE_SLOS = """
+  - name: self-scheduling-ratio
+    initiative: self-scheduling
+    sli: availability
+    target: 0.99
+    window: 7d
+    budgeting: ratio_timeslices
+    timeslice: {length: 5m}
+  - name: self-scheduling-estimated
+    initiative: self-scheduling
+    sli: availability
+    target: 0.75
+    window: 1d
+"""
+
+
+def _page_config(tmp_path: Path) -> Path:
+    """The demo config plus a ratio_timeslices SLO and one fed by estimated buckets."""
+    ensure_demo()
+    root = tmp_path / "root"
+    shutil.copytree(ROOT / "config", root / "config")
+    (root / "data").symlink_to(ROOT / "data")  # relative source paths resolve from the root
+    (root / "buckets.csv").write_text(
+        "slo,bucket_start,good,total,estimate\n"
+        "self-scheduling-estimated,2026-11-16T11:00:00Z,3,4,true\n",
+        encoding="utf-8",
+    )
+    with (root / "config" / "slos.yaml").open("a", encoding="utf-8") as out:
+        out.write(PAGE_SLOS)
+    with (root / "config" / "sources.yaml").open("a", encoding="utf-8") as out:
+        out.write(
+            "\n  - name: prom-export\n    type: file\n    tables: [sli_buckets]\n"
+            f"    settings: {{path: {root / 'buckets.csv'}}}\n    freshness: 30d\n"
+        )
+    return root / "config"
+
+
+def test_slo_page_shows_the_estimate_and_a_null_good(tmp_path: Path) -> None:
+    cfg = _page_config(tmp_path)
+    rep = engine.run(cfg).report.to_jsonable()
+    est = slo_entry(rep, "self-scheduling-estimated", "self-scheduling")
+    # the one provided bucket alone (requests never count for it): 3 of 4, an estimate
+    assert (est["good"], est["total"], est["estimate"]) == (3, 4, True)
+    ratio = slo_entry(rep, "self-scheduling-ratio", "self-scheduling")
+    assert ratio["good"] is None and ratio["total"] > 0
+    with config_env(cfg):
+        at = open_page(new_app(slo="self-scheduling-estimated"), "slos")
+        assert not at.exception
+        assert lb.ESTIMATE_NOTE in texts(at.info)
+        at = open_page(new_app(slo="self-scheduling-ratio"), "slos")
+        assert not at.exception
+        metrics = {m.label: m.value for m in at.metric}
+        assert metrics["Good slices"] == fm.NA
+        assert metrics["Total slices"] == f"{ratio['total']:,}"
+        assert lb.ESTIMATE_NOTE not in texts(at.info)
+        # the initiative page's SLO card carries the badge for the estimated SLO only
+        at = open_page(new_app(initiative="self-scheduling"), "initiative")
+        assert not at.exception
+        badged = [c for c in texts(at.caption) if lb.ESTIMATE_BADGE in c]
+        assert len(badged) == 1 and "window 1d" in badged[0]
