@@ -334,3 +334,18 @@ def test_quarantine_reasons_counts_rows() -> None:
         {"source": "s", "table": "incidents", "reason": "missing severity", "rows": 1},
         {"source": "t", "table": "requests", "reason": "bad timestamp", "rows": 1},
     ]
+
+
+def test_units_and_ideal_burn_start_at_a_calendar_window_in_its_zone() -> None:
+    # T = Sat 15 Mar 2025 12:00Z = 08:00 EDT (New York changed to EDT on Sun 9 Mar): the
+    # calendar week began Mon 10 Mar 00:00 EDT = 04:00Z
+    week = T.replace(day=10, hour=4)
+    s = slo("wk", window="calendar_week", timezone="America/New_York")
+    b = buckets(
+        [
+            ("wk", week - MIN, 1, 1),  # Sun 9 Mar 23:59 EDT: the week before
+            ("wk", week, 2, 2),  # the first minute of the week
+        ]
+    )
+    assert _dicts(series.slo_units(b, s, T)) == [{"at": week, "good": 2, "total": 2}]
+    assert series.ideal_burn(s, T).get_column("at").to_list() == [week, T]
