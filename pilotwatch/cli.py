@@ -1,10 +1,10 @@
-"""`pilotwatch demo | validate | report | check`.
+"""`pilotwatch demo | validate | report | check | slos`.
 
 Exit codes (README, "Command line"): `check` 0 go, 1 no_go, 2 conditional; `validate` 1 when the
-configuration or a source has errors; every command 3 when it could not do its job: a usage
-error, an invalid configuration (check, report), an unknown initiative, a file that cannot be
-written or an internal error. No user error ends in a traceback (PILOTWATCH_DEBUG=1 shows one
-for internal errors).
+configuration or a source has errors; `slos import` 1 when anything was refused; every command 3
+when it could not do its job: a usage error, an invalid configuration (check, report, slos
+export), an unknown initiative, a file that cannot be read or written or an internal error. No
+user error ends in a traceback (PILOTWATCH_DEBUG=1 shows one for internal errors).
 """
 
 from __future__ import annotations
@@ -223,6 +223,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--config", default="config")
     check.add_argument("--as-of", type=_as_of)
     check.set_defaults(func=_check)
+
+    from pilotwatch.cli_slos import add_slos_parser  # here: cli_slos imports this module
+
+    add_slos_parser(sub)
     return parser
 
 

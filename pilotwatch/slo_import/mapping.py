@@ -31,6 +31,20 @@ class Refusal:
         return f"{self.file}: document {self.document}{who}: {self.field}: {self.reason}"
 
 
+@dataclass(frozen=True)
+class Note:
+    """A document (or part of one) read but deliberately not mapped, and why (never an error)."""
+
+    file: str
+    document: int
+    field: str  # "" for the whole document
+    note: str
+
+    def __str__(self) -> str:
+        where = f": {self.field}" if self.field else ""
+        return f"{self.file}: document {self.document}{where}: {self.note}"
+
+
 @dataclass
 class ImportedSlo:
     """One SLO in the keys of slos.yaml, with a Mapped line per key."""
@@ -51,10 +65,12 @@ class ImportResult:
 
     slos: list[ImportedSlo] = field(default_factory=list)
     refused: list[Refusal] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)  # ignored documents and fields, with why
 
     def extend(self, other: ImportResult) -> None:
         self.slos.extend(other.slos)
         self.refused.extend(other.refused)
+        self.notes.extend(other.notes)
 
     @property
     def ok(self) -> bool:
