@@ -309,6 +309,16 @@ EQ_SLOS = [
         window="1d",
     ),
     Slo(name="e_28", initiative="alpha", sli="availability", target=0.99),
+    # request k = 8 takes (8 * 37) % 600 = 296 ms: exactly at this `lt` threshold, so not good
+    Slo(
+        name="e_lt",
+        initiative="alpha",
+        sli="latency",
+        threshold_ms=296,
+        threshold_op="lt",
+        target=0.5,
+        window="1d",
+    ),
 ]
 
 
@@ -371,7 +381,7 @@ def test_pushdown_numbers_equal_raw_requests(db: Any) -> None:
         columns=MAPPING,
     )
     from_raw, from_pushdown = slo_report(raw), slo_report(pushed)
-    assert [s["name"] for s in from_raw] == ["e_28", "e_avail", "e_lat", "e_stage"]
+    assert [s["name"] for s in from_raw] == ["e_28", "e_avail", "e_lat", "e_lt", "e_stage"]
     assert all(s["total"] > 0 for s in from_raw)  # every SLO has data: the test can fail
     assert from_pushdown == from_raw
 
