@@ -309,7 +309,7 @@ def test_settings_errors_report_every_problem() -> None:
         "settings.url: required key is missing",
         "settings.statement_timeout: expected a positive number of seconds",
         "settings.passwd: unknown key (expected one of ['connect_timeout', 'key', 'params', "
-        "'per_table', 'query', 'read_timeout', 'statement_timeout', 'table', 'url'])",
+        "'per_table', 'pushdown', 'query', 'read_timeout', 'statement_timeout', 'table', 'url'])",
         "settings: give exactly one of `table` or `query`",
         "settings: `params` only applies to `query`",
     ]
