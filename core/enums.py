@@ -61,10 +61,11 @@ class SliType(StrEnum):
 
 
 class Budgeting(StrEnum):
-    """How an SLO's error budget counts: events or time slices."""
+    """How an SLO's error budget counts: events, good time slices, or the mean slice ratio."""
 
     OCCURRENCES = "occurrences"
     TIMESLICES = "timeslices"
+    RATIO_TIMESLICES = "ratio_timeslices"
 
 
 class SloStatus(StrEnum):

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSche
 
 from core.enums import (
     AlertSeverity,
+    Budgeting,
     CheckOutcome,
     ControlStatus,
     Direction,
@@ -28,9 +29,6 @@ from core.enums import (
     Stage,
     Verdict,
 )
-
-# the budgeting methods of the config model (core/models.py), ratio_timeslices included
-BudgetingMethod = Literal["occurrences", "timeslices", "ratio_timeslices"]
 
 SCHEMA_VERSION: Literal[1] = 1
 GATE_KEY = "x-gate-metric"
@@ -169,7 +167,7 @@ class SloEntry(Row):
     sli_type: SliType
     target: Annotated[float, Field(gt=0, lt=1)]
     window: str
-    budgeting: BudgetingMethod
+    budgeting: Budgeting
     good: Count | None
     total: Count
     sli: Share | None
