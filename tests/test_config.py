@@ -208,11 +208,19 @@ metadata:
   annotations:
     pilotwatch/initiative: good-one
     pilotwatch/operation: GET /slots
+    pilotwatch/threshold-unit: ms
 spec:
+  service: good-one
+  indicator:
+    metadata: {name: requests}
+    spec:
+      thresholdMetric:
+        metricSource: {type: pilotwatch, spec: {sli: latency, value: duration_ms}}
   budgetingMethod: Timeslices
   timeWindow:
     - duration: 1M
       isRolling: false
+      calendar: {startTime: "2026-01-01 00:00:00", timeZone: UTC}
   objectives:
     - op: lte
       value: 300
@@ -231,18 +239,21 @@ def test_openslo_document_is_accepted_and_mapped(tmp_path: Path) -> None:
     config = load_config(tmp_path, env={})
     assert [s.name for s in config.slos] == ["a", "good-one-latency-minutes"]
     slo = config.slos[1]
-    assert (slo.initiative, slo.sli, slo.threshold_ms, slo.target) == (
+    assert (slo.initiative, slo.sli, slo.threshold_ms, slo.threshold_op, slo.target) == (
         "good-one",
         "latency",
         300,
+        "le",
         0.995,
     )
-    assert (slo.window_text, slo.budgeting) == ("calendar_month", "timeslices")
+    # 1 January 00:00 starts a month: the shorthand, aligned in the calendar's zone
+    assert (slo.window_text, slo.timezone, slo.budgeting) == ("calendar_month", "UTC", "timeslices")
     assert slo.timeslice is not None
     # durations are parsed at load; the text as written stays available
     assert (str(slo.timeslice.length), slo.timeslice.target) == ("5m", 0.9)
     assert slo.timeslice.length == timedelta(minutes=5)
     assert slo.filter.operation == "GET /slots"
+    assert slo.indicator is None  # the pilotwatch metric source: the initiative's requests
 
 
 def test_openslo_in_slos_folder_errors_name_that_file(tmp_path: Path) -> None:
@@ -254,6 +265,37 @@ def test_openslo_in_slos_folder_errors_name_that_file(tmp_path: Path) -> None:
     (issue,) = issues(tmp_path)
     assert Path(issue.file).name == "team.yaml"
     assert "unknown initiative 'nobody'" in issue.message
+
+
+def test_a_refused_openslo_document_is_a_located_config_error(tmp_path: Path) -> None:
+    service = "apiVersion: openslo/v1\nkind: Service\nmetadata: {name: s}\nspec: {}\n---\n"
+    # the second document: the Service is lines 1-4 and `---` line 5; without the unit
+    # annotation, `value: 300` is OPENSLO's line 22, so line 5 + 22 = 27 of the file
+    no_unit = OPENSLO.replace("    pilotwatch/threshold-unit: ms\n", "")
+    write(
+        tmp_path,
+        {
+            "initiatives.yaml": "initiatives:\n" + GOOD_INITIATIVE,
+            "slos/team.yaml": service + no_unit,
+        },
+    )
+    (issue,) = issues(tmp_path)
+    assert Path(issue.file).name == "team.yaml"
+    assert issue.path == "document[1].spec.objectives[0].value"
+    assert issue.line == 27
+    assert issue.message.startswith("refused (good-one-latency-minutes): OpenSLO gives no unit")
+    assert "pilotwatch/threshold-unit" in issue.message
+
+
+def test_rolling_30d_openslo_stays_30d(tmp_path: Path) -> None:
+    rolling = OPENSLO.replace(
+        "      isRolling: false\n"
+        '      calendar: {startTime: "2026-01-01 00:00:00", timeZone: UTC}\n',
+        "      isRolling: true\n",
+    ).replace("duration: 1M", "duration: 30d")
+    write(tmp_path, {"initiatives.yaml": "initiatives:\n" + GOOD_INITIATIVE, "slos.yaml": rolling})
+    (slo,) = load_config(tmp_path, env={}).slos
+    assert slo.window_text == "30d" and slo.window_seconds == 30 * 86400
 
 
 # --- the shipped configuration -------------------------------------------------------------

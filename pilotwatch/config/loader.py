@@ -13,7 +13,6 @@ from pydantic import ValidationError
 from core.models import STAGES, Config, Settings
 from pilotwatch.config.checks import check_connectors, cross_check, secret_values
 from pilotwatch.config.issues import Collector, ConfigError, ConfigIssue, format_path, nearest_line
-from pilotwatch.config.openslo import is_openslo, openslo_to_slo
 from pilotwatch.config.strict_yaml import document_key, read_yaml
 
 __all__ = ["FILES", "ConfigError", "ConfigIssue", "load_config", "substitute_env"]
@@ -275,11 +274,30 @@ def _report_items(
         collector.add_error(file, (*prefix, *loc), item, index)
 
 
+def _field_path(field: str) -> tuple[Any, ...]:
+    """`spec.objectives[1].op` -> ("spec", "objectives", 1, "op") for the line index."""
+    parts: list[Any] = []
+    for piece in field.split("."):
+        name, _, rest = piece.partition("[")
+        if name:
+            parts.append(name)
+        for number in rest.replace("]", "").split("[") if rest else []:
+            parts.append(int(number) if number.isdigit() else number)
+    return tuple(parts)
+
+
 def _slo_documents(
     docs: list[Any], rel: str, collector: Collector, index: dict[tuple[Any, ...], int]
 ) -> list[Any]:
-    """Plain `slos:` lists and OpenSLO v1 `kind: SLO` documents, in file order."""
-    out: list[Any] = []
+    """Plain `slos:` lists and OpenSLO / Sloth / Pyrra documents, in file order.
+
+    The standards go through pilotwatch.slo_import (docs/bring-your-slos.md): a refused
+    document is a config error naming the file, the document and its field.
+    """
+    from pilotwatch.slo_import.files import import_documents, is_slo_standard
+
+    parts: list[tuple[int, list[Any]]] = []
+    standard: list[tuple[Any, str, int]] = []
     for number, doc in enumerate(docs):
         where = (document_key(number),)
         line = index.get(where)
@@ -290,14 +308,27 @@ def _slo_documents(
             if not isinstance(items, list):
                 collector.add(rel, format_path((*prefix, "slos")), "expected a list", line)
                 continue
-            out.extend(items)
-        elif is_openslo(doc):
-            try:
-                out.append(openslo_to_slo(doc))
-            except ValueError as exc:
-                collector.add(rel, where[0], str(exc), line)
-        elif isinstance(doc, dict) and doc.get("kind") and doc.get("apiVersion"):
-            continue  # other OpenSLO kinds (Service, SLI) are allowed alongside
+            parts.append((number, list(items)))
+        elif is_slo_standard(doc):
+            standard.append((doc, rel, number + 1))
         else:
-            collector.add(rel, where[0], "expected `slos:` or an OpenSLO kind: SLO", line)
-    return out
+            collector.add(
+                rel, where[0], "expected `slos:` or an OpenSLO, Sloth or Pyrra document", line
+            )
+    if standard:
+        result = import_documents(standard)
+        for refusal in result.refused:
+            number = refusal.document - 1
+            field = _field_path(refusal.field)
+            prefix = () if number == 0 else (document_key(number),)
+            who = f" ({refusal.slo})" if refusal.slo else ""
+            collector.add(
+                rel,
+                f"{document_key(number)}.{refusal.field}",
+                f"refused{who}: {refusal.reason} (see docs/bring-your-slos.md)",
+                nearest_line(index, (*prefix, *field)),
+            )
+        for slo in result.slos:
+            parts.append((slo.document - 1, [slo.entry]))
+    parts.sort(key=lambda part: part[0])  # stable: a document's SLOs keep their order
+    return [item for _, items in parts for item in items]
