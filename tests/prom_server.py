@@ -88,16 +88,28 @@ class PromServer:
 def start_prometheus(folder: Path, families: Sequence[Family]) -> PromServer:
     """Backfill `families` into `folder` and serve them; fails with the server's log tail."""
     require_prometheus()
-    source, data = folder / "samples.om.txt", folder / "tsdb"
+    source = folder / "samples.om.txt"
     source.write_text(openmetrics(families))
+    return serve_openmetrics(folder, source)
+
+
+def backfill(source: Path, data: Path) -> None:
+    """`promtool tsdb create-blocks-from openmetrics source data`; fails with promtool's words."""
     created = subprocess.run(
         [str(PROMTOOL), "tsdb", "create-blocks-from", "openmetrics", str(source), str(data)],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=1800,
     )
     if created.returncode != 0:
         pytest.fail(f"promtool could not backfill: {created.stderr[-2000:]}")
+
+
+def serve_openmetrics(folder: Path, source: Path | None) -> PromServer:
+    """Serve `folder`/tsdb, backfilled from the OpenMetrics file `source` first unless None."""
+    data = folder / "tsdb"
+    if source is not None:
+        backfill(source, data)
     config = folder / "prometheus.yml"
     config.write_text("global:\n  scrape_interval: 1m\nscrape_configs: []\n")
     port = free_port()
