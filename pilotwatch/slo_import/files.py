@@ -8,6 +8,7 @@ items one by one.
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 from typing import Any
@@ -61,21 +62,37 @@ def read_documents(path: Path, name: str | None = None) -> tuple[Docs, list[Refu
     return docs, problems
 
 
+def _importer(name: str) -> Any:
+    """The sloth or pyrra importer module, or None when it is not installed."""
+    try:
+        return importlib.import_module(f"pilotwatch.slo_import.{name}")
+    except ImportError:
+        return None
+
+
+def _which(doc: dict[str, Any]) -> str | None:
+    """ "sloth", "pyrra" or None: by their own test, else by the version keys they use."""
+    for name in ("sloth", "pyrra"):
+        module = _importer(name)
+        if module is not None and getattr(module, f"is_{name}")(doc):
+            return name
+    if doc.get("version") == "prometheus/v1":
+        return "sloth"
+    if str(doc.get("apiVersion", "")).startswith(("pyrra.dev/", "sloth.slok.dev/")):
+        return "pyrra" if str(doc["apiVersion"]).startswith("pyrra.dev/") else "sloth"
+    return None
+
+
 def _sloth_pyrra(
     doc: dict[str, Any], file: str, number: int, initiative: str | None
 ) -> ImportResult:
     """A Sloth or Pyrra document through its importer, refused when that is not installed."""
-    looks_sloth = doc.get("version") == "prometheus/v1"
-    looks_pyrra = str(doc.get("apiVersion", "")).startswith("pyrra.dev/")
-    try:
-        from pilotwatch.slo_import import pyrra, sloth
-    except ImportError:
+    name = _which(doc)
+    module = _importer(name) if name else None
+    if module is None:
         return ImportResult(refused=[Refusal(file, number, "<document>", MISSING)])
-    if looks_sloth or sloth.is_sloth(doc):
-        return sloth.import_document(doc, file, number, initiative)
-    if looks_pyrra or pyrra.is_pyrra(doc):
-        return pyrra.import_document(doc, file, number, initiative)
-    return ImportResult(refused=[Refusal(file, number, "<document>", _unknown())])
+    result: ImportResult = module.import_document(doc, file, number, initiative)
+    return result
 
 
 def _unknown() -> str:
@@ -83,17 +100,7 @@ def _unknown() -> str:
 
 
 def _recognised(doc: Any) -> bool:
-    if not isinstance(doc, dict):
-        return False
-    if doc.get("version") == "prometheus/v1" or str(doc.get("apiVersion", "")).startswith(
-        "pyrra.dev/"
-    ):
-        return True
-    try:
-        from pilotwatch.slo_import import pyrra, sloth
-    except ImportError:
-        return False
-    return bool(sloth.is_sloth(doc) or pyrra.is_pyrra(doc))
+    return isinstance(doc, dict) and _which(doc) is not None
 
 
 def is_slo_standard(doc: Any) -> bool:
