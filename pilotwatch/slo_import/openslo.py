@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from pydantic import ValidationError
@@ -25,6 +24,7 @@ from pilotwatch.slo_import.openslo_parts import (
     map_target,
     map_window,
     normal_window,
+    threshold_ms,
     window_document,
 )
 
@@ -98,26 +98,6 @@ def _where(doc: dict[str, Any], key: str) -> str:
 
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-
-
-def _threshold(value: Any, unit: str | None, at: str) -> tuple[float, str]:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise Refuse(f"{at}.value", f"expected a number, got {value!r}")
-    if unit is None:
-        raise Refuse(
-            f"{at}.value",
-            f"OpenSLO gives no unit for value {value}; add annotation "
-            f"{PREFIX}threshold-unit: ms (or s)",
-        )
-    if unit not in ("ms", "s"):
-        raise Refuse(f"metadata.annotations.{PREFIX}threshold-unit", "expected ms or s")
-    try:
-        exact = Decimal(str(value))
-    except InvalidOperation:  # pragma: no cover - a float always has a decimal form
-        raise Refuse(f"{at}.value", f"expected a number, got {value!r}") from None
-    if unit == "ms":
-        return float(exact), ""
-    return float(exact * 1000), f"{value} s -> {exact * 1000} ms"
 
 
 def _window(doc: dict[str, Any], spec: dict[str, Any], notes: dict[str, str]) -> list[Mapped]:
@@ -206,7 +186,7 @@ def _objective(
             raise Refuse(f"{at}.op", f"{op!r} is not lte, lt, gt or gte")
         if indicator.kind == "ratio" and indicator.entry is None:
             raise Refuse(f"{at}.value", "the requests' availability has no threshold value")
-        threshold, note = _threshold(value, notes.get("threshold-unit"), at)
+        threshold, note = threshold_ms(value, notes.get("threshold-unit"), at)
         unit_from = _where(doc, "threshold-unit")
         latency = [
             Mapped("threshold_ms", threshold, f"{at}.value + {unit_from}", note),

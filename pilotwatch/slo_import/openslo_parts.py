@@ -231,3 +231,24 @@ def normal_window(item: dict[str, Any]) -> dict[str, Any]:
             "timeZone": calendar["timeZone"],
         }
     return out
+
+
+def threshold_ms(value: Any, unit: str | None, at: str) -> tuple[float, str]:
+    """(threshold in ms, note) from an objective's `value` in `unit` (pilotwatch/threshold-unit)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise Refuse(f"{at}.value", f"expected a number, got {value!r}")
+    if unit is None:
+        raise Refuse(
+            f"{at}.value",
+            f"OpenSLO gives no unit for value {value}; add annotation "
+            f"pilotwatch/threshold-unit: ms (or s)",
+        )
+    if unit not in ("ms", "s"):
+        raise Refuse("metadata.annotations.pilotwatch/threshold-unit", "expected ms or s")
+    try:
+        exact = Decimal(str(value))
+    except InvalidOperation:  # pragma: no cover - a float always has a decimal form
+        raise Refuse(f"{at}.value", f"expected a number, got {value!r}") from None
+    if unit == "ms":
+        return float(exact), ""
+    return float(exact * 1000), f"{value} s -> {exact * 1000} ms"
