@@ -130,3 +130,20 @@ def test_export_to_stdout_and_an_invalid_config_exits_3(
         == 3
     )
     assert "cannot write the export" in capsys.readouterr().err
+
+
+def test_export_prometheus_rules_calls_the_rules_exporter(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = _config(tmp_path)
+    (root / "slos.yaml").write_text(
+        "slos:\n"
+        "  - {name: up, initiative: web-shop, sli: availability, target: 0.999,\n"
+        "     indicator: {bad: 'errors_total', total: 'requests_total'}}\n"
+        "  - {name: rows, initiative: web-shop, sli: availability, target: 0.99}\n"
+    )
+    assert main(["slos", "export", "--format", "prometheus-rules", "--config", str(root)]) == 0
+    captured = capsys.readouterr()
+    groups = yaml.safe_load(captured.out)["groups"]
+    assert [g["name"] for g in groups] == ["pilotwatch-slo-up"]  # `rows` has no Prometheus data
+    assert "note: rows: not exported" in captured.err
