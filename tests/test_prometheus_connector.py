@@ -587,3 +587,18 @@ def test_config_prometheus_source_feeds_only_sli_buckets(tmp_path: Path) -> None
 
     with pytest.raises(ConfigError, match=r"sources\[0\]\.tables.*delivers only sli_buckets"):
         load_config(tmp_path, env={})
+
+
+def test_histogram_without_series_warns_and_delivers_nothing(prom: PromServer) -> None:
+    latency = slo(
+        "ghost-latency",
+        "latency",
+        threshold_ms=300,
+        indicator={"histogram": 'no_such_seconds{job="api"}', "unit": "s"},
+    )
+    loaded = PrometheusConnector(spec(prom.url, [latency])).load()
+    assert loaded.frames["sli_buckets"].collect().height == 0
+    assert loaded.warnings == [
+        "SLO 'ghost-latency': no series no_such_seconds_bucket{job=\"api\"} in the fetch range; "
+        "its buckets are empty"
+    ]
