@@ -241,8 +241,11 @@ apiVersion: openslo/v1
 kind: SLO
 metadata:
   name: triage-latency
-  annotations: {pilotwatch/initiative: triage}
+  annotations: {pilotwatch/initiative: triage, pilotwatch/threshold-unit: ms}
 spec:
+  indicator:
+    metadata: {name: triage-requests}
+    spec: {thresholdMetric: {metricSource: {type: pilotwatch, spec: {sli: latency, value: duration_ms}}}}
   budgetingMethod: Occurrences
   timeWindow: [{duration: 28d, isRolling: true}]
   objectives: [{op: lte, value: 800, target: 0.99}]
