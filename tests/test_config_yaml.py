@@ -245,7 +245,9 @@ metadata:
 spec:
   indicator:
     metadata: {name: triage-requests}
-    spec: {thresholdMetric: {metricSource: {type: pilotwatch, spec: {sli: latency, value: duration_ms}}}}
+    spec:
+      thresholdMetric:
+        metricSource: {type: pilotwatch, spec: {sli: latency, value: duration_ms}}
   budgetingMethod: Occurrences
   timeWindow: [{duration: 28d, isRolling: true}]
   objectives: [{op: lte, value: 800, target: 0.99}]
