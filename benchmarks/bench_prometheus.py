@@ -1,6 +1,6 @@
 """Benchmark the prometheus connector: 16 SLOs over 28 days of 1-minute buckets, real server.
 
-Usage (see docs/performance-prometheus.md):
+Usage (see docs/performance.md, "The Prometheus connector"):
     .venv/bin/python benchmarks/bench_prometheus.py [--days 28] [--data $TMPDIR/pw-prom-bench]
         [--repeat 3]
 

@@ -7,7 +7,7 @@ Run (PostgreSQL on 127.0.0.1:5432, db `test`; tables are generated once and reus
 
 Each measurement runs in its own subprocess (load_sources + engine.compute over 5 SLOs and a 28-day
 window) and reports wall time and its peak RSS (`resource.getrusage(RUSAGE_SELF).ru_maxrss`).
-Results go to docs/performance-pushdown.md by hand.
+Results go to docs/performance.md ("sli_buckets pushdown") by hand.
 """
 
 from __future__ import annotations
