@@ -74,6 +74,25 @@ def _check_query_setting(value: str) -> str:
     return value
 
 
+def _named(cls: type, value: str | None) -> str | None:
+    """A table or key name: not blank."""
+    if value is not None and not value.strip():
+        raise ValueError("expected a name")
+    return value
+
+
+def _checked_query(cls: type, value: str | None) -> str | None:
+    """A query setting, checked as read-only at config load."""
+    return None if value is None else _check_query_setting(value)
+
+
+def _bound_params(cls: type, value: Any) -> Any:
+    """Bound parameters: a mapping."""
+    if value is not None and not isinstance(value, dict):
+        raise ValueError("expected a mapping of bound parameters")
+    return value
+
+
 class SqlPushdownSettings(ConnectorSettings):
     """Where the database counts `sli_buckets` from: a requests `table` or a read-only `query`.
 
@@ -85,27 +104,16 @@ class SqlPushdownSettings(ConnectorSettings):
     query: str | None = None
     params: dict[str, Any] | None = None
 
-    @field_validator("table")
-    @classmethod
-    def _name(cls, value: str | None) -> str | None:
-        if value is not None and not value.strip():
-            raise ValueError("expected a name")
-        return value
-
-    @field_validator("query")
-    @classmethod
-    def _query(cls, value: str | None) -> str | None:
-        return None if value is None else _check_query_setting(value)
+    _name = field_validator("table")(_named)
+    _query = field_validator("query")(_checked_query)
 
     @field_validator("params", mode="before")
     @classmethod
     def _params(cls, value: Any) -> Any:
-        if value is not None and not isinstance(value, dict):
-            raise ValueError("expected a mapping of bound parameters")
-        if isinstance(value, dict):
-            clashing = sorted(k for k in value if str(k).startswith("pw_"))
-            if clashing:
-                raise ValueError(f"parameter names starting with `pw_` are reserved: {clashing}")
+        value = _bound_params(cls, value)
+        clashing = sorted(k for k in value or {} if str(k).startswith("pw_"))
+        if clashing:
+            raise ValueError(f"parameter names starting with `pw_` are reserved: {clashing}")
         return value
 
     @model_validator(mode="wrap")
@@ -131,24 +139,9 @@ class SqlTableSettings(ConnectorSettings):
     # sli_buckets only: the database counts the buckets from a requests table or query
     pushdown: SqlPushdownSettings | None = None
 
-    @field_validator("table", "key")
-    @classmethod
-    def _name(cls, value: str | None) -> str | None:
-        if value is not None and not value.strip():
-            raise ValueError("expected a name")
-        return value
-
-    @field_validator("query")
-    @classmethod
-    def _query(cls, value: str | None) -> str | None:
-        return None if value is None else _check_query_setting(value)
-
-    @field_validator("params", mode="before")
-    @classmethod
-    def _params(cls, value: Any) -> Any:
-        if value is not None and not isinstance(value, dict):
-            raise ValueError("expected a mapping of bound parameters")
-        return value
+    _name = field_validator("table", "key")(_named)
+    _query = field_validator("query")(_checked_query)
+    _params = field_validator("params", mode="before")(_bound_params)
 
     @model_validator(mode="wrap")
     @classmethod
