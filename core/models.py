@@ -312,6 +312,9 @@ class Settings(Strict):
     dora: DoraThresholds = Field(default_factory=DoraThresholds)
     demo_as_of: datetime | None = None
     phi_patterns: list[PhiPattern] = Field(default_factory=list)
+    # where the decision log lives (SQLAlchemy URL, `${ENV}` allowed); default: an SQLite file
+    # beside the snapshots (docs/governance.md); PILOTWATCH_AUDIT_URL overrides it
+    audit_url: str | None = None
 
 
 class Source(Strict):
@@ -329,6 +332,38 @@ class Source(Strict):
     enabled: bool = True
 
 
+AccessRole = Literal["viewer", "approver", "admin"]
+
+
+class AccessRule(Strict):
+    """Who gets a role, over which initiatives (docs/governance.md, roles and scopes).
+
+    An identity matches when its ID-token e-mail is in `emails` (case-insensitive) or one of its
+    group claims is in `groups`. `initiatives` is `"*"` (all) or a list of initiative ids.
+    """
+
+    role: AccessRole
+    emails: list[str] = Field(default_factory=list)
+    groups: list[str] = Field(default_factory=list)
+    initiatives: Literal["*"] | list[str] = "*"
+
+    @model_validator(mode="after")
+    def _someone(self) -> AccessRule:
+        if not self.emails and not self.groups:
+            raise ValueError("a rule needs `emails` or `groups`")
+        return self
+
+
+class Access(Strict):
+    """config/access.yaml: claims -> roles. Empty means nobody signs in (local demo mode)."""
+
+    # the ID-token claim holding the identity's groups (Entra ID, Okta and Keycloak differ)
+    groups_claim: str = "groups"
+    rules: list[AccessRule] = Field(default_factory=list)
+    # the identity the CLI (`pilotwatch decide`, `report`) acts as; its role comes from `rules`
+    service_identity: str | None = None
+
+
 class Config(BaseModel):
     """The whole validated configuration."""
 
@@ -341,6 +376,7 @@ class Config(BaseModel):
     waivers: list[Waiver] = Field(default_factory=list)
     sources: list[Source] = Field(default_factory=list)
     settings: Settings = Field(default_factory=Settings)
+    access: Access = Field(default_factory=Access)
     root: str = "."
 
     def initiative(self, initiative_id: str) -> Initiative:
