@@ -1,0 +1,200 @@
+"""A real OpenID Connect provider for the browser sign-in tests: panva's oidc-provider on Node.js.
+
+`tests/oidc/` holds the provider (`provider.mjs`), its `package.json` and the lock file pinning
+`oidc-provider` from the npm registry (tests/oidc/README.md). `install_provider()` runs
+`npm ci --prefix tests/oidc` once (node_modules/ is gitignored and reused while the lock file is
+unchanged); `OidcProvider` starts `node provider.mjs` on a free port of 127.0.0.1, waits for
+`/.well-known/openid-configuration` and stops it again, also when a test fails.
+
+Without node or npm (or when `npm ci` cannot reach the registry) the tests skip with the reason,
+unless PILOTWATCH_REQUIRE_SERVICES=1 (CI), where they fail.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+OIDC_DIR = ROOT / "tests" / "oidc"
+LOCK = OIDC_DIR / "package-lock.json"
+# npm ci writes this copy of the lock file; when it matches ours the install is current
+INSTALLED_LOCK = OIDC_DIR / "node_modules" / ".package-lock.json"
+STAMP = OIDC_DIR / "node_modules" / ".pilotwatch-installed"
+START_TIMEOUT = 30.0  # seconds until the discovery document answers
+INSTALL_TIMEOUT = 300.0
+
+CLIENT_ID = "pilotwatch-test"
+CLIENT_SECRET = "pilotwatch-test-secret-not-for-production"  # a test client's, not a secret
+
+
+@dataclass(frozen=True)
+class Account:
+    """One of provider.mjs's accounts: the login the test types and the claims it gets."""
+
+    login: str
+    email: str
+    name: str
+    groups: tuple[str, ...]
+
+
+# Keep in step with ACCOUNTS in tests/oidc/provider.mjs.
+APPROVER = Account("approver", "approver@example.org", "Avery Approver", ("steering-committee",))
+VIEWER = Account("viewer", "viewer@example.org", "Vic Viewer", ("sepsis-team",))
+NO_ROLE = Account("norole", "nobody@example.org", "Noel Norole", ("visitors",))
+ACCOUNTS = (APPROVER, VIEWER, NO_ROLE)
+
+
+def _missing(reason: str) -> None:
+    if os.environ.get("PILOTWATCH_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"{reason} (PILOTWATCH_REQUIRE_SERVICES=1)")
+    pytest.skip(reason)
+
+
+def require_node() -> tuple[str, str]:
+    """Paths of node and npm, or skip (fail with PILOTWATCH_REQUIRE_SERVICES=1)."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        _missing(
+            "node and npm are needed for the OpenID Connect provider (apt-get install nodejs npm)"
+        )
+    assert node is not None and npm is not None
+    return node, npm
+
+
+def _installed() -> bool:
+    return STAMP.is_file() and STAMP.read_text() == LOCK.read_text()
+
+
+def install_provider() -> str:
+    """`npm ci --prefix tests/oidc` unless already installed from this lock file; node's path."""
+    node, npm = require_node()
+    if _installed():
+        return node
+    try:
+        result = subprocess.run(
+            [npm, "ci", "--prefix", str(OIDC_DIR), "--no-audit", "--no-fund", "--loglevel=error"],
+            cwd=OIDC_DIR,
+            capture_output=True,
+            text=True,
+            timeout=INSTALL_TIMEOUT,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        _missing(f"npm ci in {OIDC_DIR} took longer than {INSTALL_TIMEOUT:.0f}s")
+    if result.returncode != 0:
+        tail = (result.stderr or result.stdout)[-1500:]
+        _missing(f"npm ci in {OIDC_DIR} failed ({result.returncode}):\n{tail}")
+    # written last: an interrupted install is redone next time
+    STAMP.write_text(LOCK.read_text())
+    return node
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class OidcProvider:
+    """`node tests/oidc/provider.mjs` on 127.0.0.1:<free port>; a context manager that stops it."""
+
+    def __init__(self, redirect_uris: list[str], log_path: Path) -> None:
+        self.redirect_uris = redirect_uris
+        self.port = _free_port()
+        self.issuer = f"http://127.0.0.1:{self.port}"
+        self.metadata_url = f"{self.issuer}/.well-known/openid-configuration"
+        self.log_path = log_path
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.metadata: dict[str, Any] = {}
+        self._log: IO[bytes] | None = None
+
+    def start(self, timeout: float = START_TIMEOUT) -> OidcProvider:
+        node = install_provider()
+        command = [node, str(OIDC_DIR / "provider.mjs"), "--port", str(self.port)]
+        for uri in self.redirect_uris:
+            command += ["--redirect-uri", uri]
+        command += ["--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET]
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = self.log_path.open("wb")
+        self.proc = subprocess.Popen(
+            command, cwd=OIDC_DIR, stdout=self._log, stderr=subprocess.STDOUT
+        )
+        try:
+            self._wait_ready(timeout)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                raise RuntimeError(
+                    f"oidc provider exited with {self.proc.returncode}:\n{self.log_tail()}"
+                )
+            try:
+                with urllib.request.urlopen(self.metadata_url, timeout=2) as response:  # noqa: S310
+                    if response.status == 200:
+                        self.metadata = json.loads(response.read())
+                        return
+            except (urllib.error.URLError, OSError, ValueError):
+                pass
+            time.sleep(0.2)
+        raise TimeoutError(f"no {self.metadata_url} after {timeout:.0f}s:\n{self.log_tail()}")
+
+    def log_tail(self, chars: int = 4000) -> str:
+        """The end of the provider's output (for failure messages)."""
+        if self._log is not None:
+            self._log.flush()
+        try:
+            return self.log_path.read_text(errors="replace")[-chars:]
+        except OSError:
+            return "(no log)"
+
+    def stop(self) -> None:
+        """Stop node (SIGTERM, then SIGKILL after 10 s)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def __enter__(self) -> OidcProvider:
+        return self.start() if self.proc is None else self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def auth_secrets(redirect_uri: str, provider: OidcProvider, cookie_secret: str) -> str:
+    """The `[auth]` section of a Streamlit secrets.toml for this provider."""
+    # oidc-provider refuses prompt values it has no interaction for, and Streamlit asks for
+    # "select_account" unless told otherwise: "login" is one it implements
+    return (
+        "[auth]\n"
+        f'redirect_uri = "{redirect_uri}"\n'
+        f'cookie_secret = "{cookie_secret}"\n'
+        f'client_id = "{CLIENT_ID}"\n'
+        f'client_secret = "{CLIENT_SECRET}"\n'
+        f'server_metadata_url = "{provider.metadata_url}"\n'
+        'client_kwargs = { prompt = "login" }\n'
+    )
