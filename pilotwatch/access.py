@@ -2,17 +2,26 @@
 
 config/access.yaml maps e-mail or group claims to roles over all initiatives or a list
 (docs/governance.md, "Roles and scopes"). `restrict` cuts a configuration down to what one
-identity may see, so every report, page and download computed from it shows only that.
+identity may see; `compute_visible` computes the report from it and also drops the other
+initiatives from what is shared between initiatives (the sources' `serves`, raw deployments
+and incidents), so every report, page and download shows only what the identity may see.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
+from datetime import datetime
 from typing import Any, Literal
 
+import polars as pl
+
 from core.models import Access, AccessRule, Config
+from metrics.portfolio import Portfolio, compute_portfolio
+from metrics.timewin import as_of_instant
+from pilotwatch.report import Report, build_report
+from pilotwatch.sources import LoadedData
 
 Role = Literal["viewer", "approver", "admin"]
 IDENTITY_ENV = "PILOTWATCH_IDENTITY"
@@ -233,4 +242,78 @@ def restrict(config: Config, identity: Identity) -> Config:
             "slos": [s for s in config.slos if s.initiative in keep],
             "waivers": [w for w in config.waivers if w.initiative in keep],
         }
+    )
+
+
+def visible_ids(identity: Identity) -> frozenset[str] | None:
+    """The initiative ids `identity` may see; None when it sees every initiative."""
+    if identity.role is None:
+        return frozenset()
+    return identity.initiatives
+
+
+def _only(ids: frozenset[str], column: str) -> pl.Expr:
+    """A list column with only the visible ids, in their order."""
+    return pl.col(column).list.eval(pl.element().filter(pl.element().is_in(list(ids))))
+
+
+def restrict_portfolio(portfolio: Portfolio, identity: Identity) -> Portfolio:
+    """The portfolio without rows of initiatives `identity` may not see.
+
+    Per-initiative frames lose the other initiatives' rows; a source keeps only the visible
+    initiatives it serves and disappears when it serves none of them. The visible initiatives'
+    numbers do not change: they were computed over the whole data.
+    """
+    ids = visible_ids(identity)
+    if ids is None:
+        return portfolio
+    changes: dict[str, Any] = {}
+    for item in fields(portfolio):
+        value = getattr(portfolio, item.name)
+        if isinstance(value, pl.DataFrame) and "initiative" in value.columns:
+            changes[item.name] = value.filter(pl.col("initiative").is_in(list(ids)))
+    changes["freshness"] = portfolio.freshness.with_columns(
+        _only(ids, "serves"), _only(ids, "initiatives")
+    ).filter(pl.col("serves").list.len() > 0)
+    return replace(portfolio, **changes)
+
+
+def compute_visible(
+    config: Config, data: LoadedData, as_of: datetime, identity: Identity
+) -> tuple[Portfolio, Report]:
+    """`engine.compute` for one identity: only its initiatives, in every section and aggregate."""
+    restricted = restrict(config, identity)
+    portfolio = compute_portfolio(data.tables, restricted, as_of_instant(as_of), data.newest)
+    portfolio = restrict_portfolio(portfolio, identity)
+    return portfolio, build_report(portfolio)
+
+
+def restrict_data(config: Config, data: LoadedData, identity: Identity) -> LoadedData:
+    """The loaded data as `identity` may browse it (the Data sources page, raw tables).
+
+    Tables lose the other initiatives' rows (SLI buckets: the other initiatives' SLOs). A source
+    whose `initiatives` list names none of the visible ones is left out of the health list, and
+    quarantined rows are kept only from sources that list visible initiatives alone: a
+    quarantined row of a shared source may belong to any initiative.
+    """
+    ids = visible_ids(identity)
+    if ids is None:
+        return data
+    slos = [s.name for s in config.slos if s.initiative in ids]
+    tables: dict[str, pl.LazyFrame] = {}
+    for name, frame in data.tables.items():
+        columns = frame.collect_schema().names()
+        if "initiative" in columns:
+            frame = frame.filter(pl.col("initiative").is_in(list(ids)))
+        elif name == "sli_buckets" and "slo" in columns:
+            frame = frame.filter(pl.col("slo").is_in(slos))
+        tables[name] = frame
+    listed = {s.name: set(s.initiatives) for s in config.sources}
+    hidden = {name for name, served in listed.items() if served and not served & ids}
+    own = {name for name, served in listed.items() if served and served <= ids}
+    return LoadedData(
+        tables=tables,
+        health=[h for h in data.health if h.source not in hidden],
+        quarantine=data.quarantine.filter(pl.col("source").is_in(list(own))),
+        newest=data.newest.filter(pl.col("initiative").is_in(list(ids))),
     )

@@ -92,6 +92,30 @@ def cross_check(
                     nearest_line(index, path),
                 )
         _check_source(source, position, rels, indexes, collector)
+    _check_access(config, known, rels, indexes, collector)
+
+
+def _check_access(
+    config: Config,
+    known: set[str],
+    rels: dict[str, str],
+    indexes: dict[str, dict[tuple[Any, ...], int]],
+    collector: Collector,
+) -> None:
+    """Every initiative a rule of access.yaml names must exist (a typo would hide nothing)."""
+    index = indexes.get("access", {})
+    for r, rule in enumerate(config.access.rules):
+        if rule.initiatives == "*":
+            continue
+        for k, name in enumerate(rule.initiatives):
+            if name not in known:
+                path = ("access", "rules", r, "initiatives", k)
+                collector.add(
+                    rels.get("access", "access.yaml"),
+                    format_path(path),
+                    f"unknown initiative {name!r} (expected one of {sorted(known)})",
+                    nearest_line(index, path),
+                )
 
 
 def _check_indicators(

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from core.models import STAGES, Config, Settings
+from core.models import STAGES, Access, Config, Settings
 from pilotwatch.config.checks import check_connectors, cross_check, secret_values
 from pilotwatch.config.issues import Collector, ConfigError, ConfigIssue, format_path, nearest_line
 from pilotwatch.config.strict_yaml import document_key, read_yaml
@@ -25,6 +25,8 @@ FILES: dict[str, str] = {
     "waivers": "waivers.yaml",
     "sources": "sources.yaml",
     "settings": "settings.yaml",
+    # optional: without it (or without rules) nobody signs in (docs/governance.md)
+    "access": "access.yaml",
 }
 # innermost references first, so a default may itself use one: ${A:-sqlite:///${B:-data}/x.db}
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^${}]*))?\}")
@@ -152,7 +154,7 @@ def load_config(
         path = root / filename
         rel = str(path)
         rels[section] = rel
-        expect: type = dict if section in ("gates", "settings") else list
+        expect: type = dict if section in ("gates", "settings", "access") else list
         if not path.exists():
             raw[section] = expect()
             continue
@@ -198,6 +200,7 @@ def load_config(
         "waivers": lambda v: Config(waivers=v).waivers,
         "sources": lambda v: Config(sources=v).sources,
         "settings": lambda v: Config(settings=v).settings,
+        "access": lambda v: Config(access=v).access,
     }
     for section, parse in parsers.items():
         value = raw[section]
@@ -236,7 +239,7 @@ def load_config(
                 parsed[section] = parse(value)
             except ValidationError as exc:
                 collector.from_validation(rels[section], exc, (), indexes.get(section, {}))
-                parsed[section] = Settings()
+                parsed[section] = Settings() if section == "settings" else Access()
     config = Config(
         initiatives=parsed["initiatives"],
         slos=parsed["slos"],
@@ -245,6 +248,7 @@ def load_config(
         waivers=parsed["waivers"],
         sources=parsed["sources"],
         settings=parsed["settings"],
+        access=parsed["access"],
         root=str(root.resolve().parent),
     )
     cross_check(config, rels, indexes, collector, origins)
