@@ -1,7 +1,9 @@
 """pilotwatch dashboard: `streamlit run app.py`. The router: shared sidebar, banners, pages.
 
 Pages live in pages/ and render what metrics/ computed (see docs/dashboard.md). The config
-directory is $PILOTWATCH_CONFIG (default: config/ next to this file).
+directory is $PILOTWATCH_CONFIG (default: config/ next to this file). `build_context` signs the
+visitor in first (ui/auth.py, docs/governance.md): with OpenID Connect configured nothing below
+runs for an anonymous visitor or an identity without a role.
 """
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
 """This run's context (config, data, portfolio, report, filters), built once by app.py.
 
+The context is built for this session's identity (ui/auth.py): its config, data, portfolio and
+report hold only the initiatives the identity may see (pilotwatch/access.py, docs/governance.md).
 Every number a page shows is a value of the schema-1 report (`Context.report`, exactly what
 `pilotwatch report` writes) or a row of the Portfolio frames; view series come from
 metrics/series.py and pilotwatch/report/ (views, compare). Nothing here computes a metric.
@@ -18,10 +20,12 @@ import streamlit as st
 from core.report import InitiativeReport, Report, iso
 from metrics.portfolio import Portfolio
 from metrics.timewin import as_of_instant
+from pilotwatch.access import Identity
 from pilotwatch.config import Config, ConfigError
 from pilotwatch.engine import default_as_of
 from pilotwatch.sources import LoadedData
 from ui import loaders
+from ui.auth import current_identity
 from ui.registry import PAGES, ROLES, Role
 from ui.sidebar import sidebar
 
@@ -30,7 +34,10 @@ CONTEXT_KEY = "_pw_context"
 
 @dataclass(frozen=True)
 class Context:
-    """Everything a page needs for this run: config, data, portfolio, report and the filters."""
+    """Everything a page needs for this run: config, data, portfolio, report and the filters.
+
+    `config`, `data`, `portfolio` and `report` are already restricted to what `identity` may see.
+    """
 
     config_dir: Path
     config: Config
@@ -43,6 +50,7 @@ class Context:
     selected: tuple[str, ...]
     filters_active: bool
     report_at: Callable[[datetime], Report]
+    identity: Identity
 
     @property
     def items(self) -> list[InitiativeReport]:
@@ -125,19 +133,24 @@ def build_context() -> Context:
         st.stop()
     secrets = loaders.streamlit_secrets()
     config_fp = loaders.config_fingerprint(directory, secrets)
-    config = _config(directory, config_fp, secrets)
+    full = _config(directory, config_fp, secrets)
+    identity = current_identity(full, directory)  # stops at the sign-in / no-access screen
+    config = loaders.visible_config(config_fp, identity.scope_key, full, identity)
     # "now" moves every minute: fix this session's default so widgets keep their identity
     defaults = st.session_state.setdefault("_pw_default_as_of", {})
     if config_fp not in defaults:
         defaults[config_fp] = default_as_of(config)
     fallback = defaults[config_fp]
-    role_key, as_of, filters = sidebar(config, fallback)
-    data_fp = loaders.data_fingerprint(config, st.session_state.get("_pw_nonce", 0))
-    data = loaders.load_data_cached(str(directory), config_fp, data_fp, config)
+    role_key, as_of, filters = sidebar(config, fallback, identity)
+    # sources load once for everyone (the full config); what a session sees is cut per scope
+    data_fp = loaders.data_fingerprint(full, st.session_state.get("_pw_nonce", 0))
+    loaded = loaders.load_data_cached(str(directory), config_fp, data_fp, full)
+    scope = identity.scope_key
+    data = loaders.visible_data_cached(config_fp, data_fp, scope, full, loaded, identity)
 
     def computed(instant: datetime) -> tuple[Portfolio, Report]:
         return loaders.compute_cached(
-            str(directory), config_fp, data_fp, instant.isoformat(), config, data
+            str(directory), config_fp, data_fp, instant.isoformat(), scope, full, loaded, identity
         )
 
     portfolio, report = computed(as_of)
@@ -154,6 +167,7 @@ def build_context() -> Context:
         selected=tuple(selected),
         filters_active=any(filters.values()),
         report_at=lambda instant: computed(as_of_instant(instant))[1],
+        identity=identity,
     )
     failing = [h for h in data.health if not h.ok]
     st.sidebar.caption(

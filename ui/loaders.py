@@ -1,7 +1,9 @@
 """Cached loaders: the configuration, the sources and the computed report, keyed on fingerprints.
 
 Thin `st.cache_resource` wrappers: loading and computing are the engine's (pilotwatch/engine.py),
-the same path `pilotwatch report` takes, so the app shows exactly what the CLI writes.
+the same path `pilotwatch report` takes, so the app shows exactly what the CLI writes. What one
+identity sees is cut by pilotwatch/access.py; every restricted result is keyed on the identity's
+scope (`Identity.scope_key`), so two sessions with different scopes never share one.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ import streamlit as st
 from connectors.base import SourceHealth
 from core.report import Report
 from metrics.portfolio import Portfolio
+from pilotwatch.access import Identity, compute_visible, restrict, restrict_data
 from pilotwatch.config import Config, load_config
-from pilotwatch.engine import compute, default_as_of, snapshot_dir
+from pilotwatch.engine import default_as_of, snapshot_dir
 from pilotwatch.sources import LoadedData, load_sources
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -132,14 +135,39 @@ def load_data_cached(directory: str, config_fp: str, data_fp: str, _config: Conf
         return LoadedData(tables={}, health=[health])
 
 
+@st.cache_resource(max_entries=16, show_spinner=False)
+def visible_config(config_fp: str, scope_key: str, _config: Config, _identity: Identity) -> Config:
+    """The configuration cut to one scope's initiatives, SLOs and waivers."""
+    return restrict(_config, _identity)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def visible_data_cached(
+    config_fp: str,
+    data_fp: str,
+    scope_key: str,
+    _config: Config,
+    _data: LoadedData,
+    _identity: Identity,
+) -> LoadedData:
+    """The loaded data as one scope may browse it (raw rows of other initiatives dropped)."""
+    return restrict_data(_config, _data, _identity)
+
+
 @st.cache_resource(max_entries=8, show_spinner="Computing metrics…")
 def compute_cached(
     directory: str,
     config_fp: str,
     data_fp: str,
     as_of_iso: str,
+    scope_key: str,
     _config: Config,
     _data: LoadedData,
+    _identity: Identity,
 ) -> tuple[Portfolio, Report]:
-    """The Portfolio and its schema-1 report as of one instant: what `pilotwatch report` does."""
-    return compute(_config, _data, datetime.fromisoformat(as_of_iso))
+    """The Portfolio and report of one scope as of one instant: `pilotwatch report` for it.
+
+    `_config` and `_data` are the full ones: the visible initiatives' numbers are computed over
+    all the data, exactly as for an identity that sees everything.
+    """
+    return compute_visible(_config, _data, datetime.fromisoformat(as_of_iso), _identity)

@@ -1,4 +1,4 @@
-"""The shared sidebar: role, as-of instant and filters, every widget bound to the URL."""
+"""The shared sidebar: who is signed in, view, as-of instant and filters (bound to the URL)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import streamlit as st
 
 from core.models import STAGES
 from metrics.timewin import as_of_instant
+from pilotwatch.access import Identity
 from pilotwatch.config import Config
 from pilotwatch.render import VERDICT_LABEL as REPORT_VERDICT
 from ui.labels import VERDICT_LABEL
@@ -42,7 +43,23 @@ def _role() -> str:
         help="Sets the landing page and how much detail the pages show.",
     )
     st.sidebar.caption(ROLES[role].blurb)
+    # the persona is a view density and landing page, not a permission: access is access.yaml's
+    st.sidebar.caption(
+        "This view only sets the detail shown; what you may see and sign comes from your "
+        "sign-in (docs/governance.md)."
+    )
     return role
+
+
+def _who(identity: Identity) -> None:
+    """Who this session is, its role and scope, and the sign-out button."""
+    side = st.sidebar
+    if not identity.authenticated:
+        side.markdown("**Local demo mode** (no sign-in)")
+        return
+    side.markdown(f"**Signed in as** {identity.label}")
+    side.caption(f"Role: {identity.role or 'none'} · sees {identity.scope_label}")
+    side.button("Sign out", on_click=st.logout, key="logout", width="stretch")
 
 
 def _as_of(fallback: datetime) -> datetime:
@@ -88,8 +105,15 @@ def _filters(config: Config) -> Filters:
     }
 
 
-def sidebar(config: Config, fallback: datetime) -> tuple[str, datetime, Filters]:
-    """Role, as-of and filters from the sidebar widgets (bound to the URL for sharing)."""
+def sidebar(
+    config: Config, fallback: datetime, identity: Identity
+) -> tuple[str, datetime, Filters]:
+    """Role, as-of and filters from the sidebar widgets (bound to the URL for sharing).
+
+    `config` is already restricted to the identity's initiatives, so the filter options name
+    only those.
+    """
+    _who(identity)
     role = _role()
     as_of = _as_of(fallback)
     filters = _filters(config)

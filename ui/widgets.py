@@ -12,6 +12,7 @@ import streamlit as st
 from connectors.base import SourceHealth
 from core.report import InitiativeReport, iso
 from pilotwatch.sources import SNAPSHOT_DISCARDED
+from ui.auth import DEMO_BANNER
 from ui.context import Context
 from ui.formats import NA, plain, unbroken, when
 
@@ -23,8 +24,15 @@ def snapshot_discarded(health: SourceHealth) -> str | None:
     return found[0] if found else None
 
 
+def access_banner(ctx: Context) -> None:
+    """Say plainly when nobody signs in: local demo mode shows every initiative to everyone."""
+    if not ctx.identity.authenticated:
+        st.info(DEMO_BANNER, icon="🔓")
+
+
 def banners(ctx: Context) -> None:
-    """A warning per failing source and a note per stale one; the rest of the app carries on."""
+    """The access banner, a warning per failing source and a note per stale one."""
+    access_banner(ctx)
     for health in ctx.data.health:
         if health.ok:
             continue
