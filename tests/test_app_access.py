@@ -19,6 +19,7 @@ import pytest
 import yaml
 from app_helpers import MEDIA, ROOT, config_env, ensure_demo, new_app, open_page, texts
 
+from pilotwatch.audit.store import AuditLog
 from pilotwatch.config import load_config
 from ui.registry import PAGES
 
@@ -81,8 +82,11 @@ def _app(user: dict[str, Any] | None) -> Any:
     return at
 
 
-def test_without_auth_the_demo_banner_shows_and_every_initiative_is_listed() -> None:
+def test_without_auth_the_demo_banner_shows_and_every_initiative_is_listed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ensure_demo()
+    monkeypatch.setenv("PILOTWATCH_AUDIT_URL", f"sqlite:///{tmp_path / 'audit.db'}")
     with config_env(ROOT / "config"):
         at = new_app()
         at.run()
@@ -115,6 +119,8 @@ def test_a_signed_in_user_without_a_rule_sees_no_access(access_dir: Path) -> Non
     ]
     assert [b.label for b in at.button] == ["Sign out"]
     assert B not in rendered(at) and A not in rendered(at)
+    refused = AuditLog(os.environ["PILOTWATCH_AUDIT_URL"]).entries("sign_in")
+    assert [e.body["role"] for e in refused if e.actor == "stranger@example.org"] == [None]
 
 
 def test_a_viewer_of_a_finds_b_on_no_page(access_dir: Path) -> None:
@@ -133,6 +139,19 @@ def test_a_viewer_of_a_finds_b_on_no_page(access_dir: Path) -> None:
         # lists sources, not initiatives)
         if page != "data_sources":
             assert a.id in text or a.name in text, page
+    # 8 page runs, one session: one sign_in entry, with the claims summary (no token)
+    log = AuditLog(os.environ["PILOTWATCH_AUDIT_URL"])
+    mine = [e for e in log.entries("sign_in") if e.actor == "viewer@example.org"]
+    assert [e.body for e in mine] == [
+        {
+            "subject": "s1",
+            "email": "viewer@example.org",
+            "groups": [],
+            "role": "viewer",
+            "scope": [A],
+            "authenticated": True,
+        }
+    ]
     sidebar = [m.value for m in at.sidebar.markdown]
     assert "**Signed in as** viewer@example.org" in sidebar
     assert not any(t.startswith("Local demo mode") for t in texts(at.info))
