@@ -125,3 +125,17 @@ def make_sql_db_module(
 def sql_db(request: pytest.FixtureRequest, make_sql_db: Callable[[str], SqlDb]) -> SqlDb:
     """Each SQL database in turn (sqlite, postgresql, mariadb); tables dropped afterwards."""
     return make_sql_db(request.param)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_audit_log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Every test session writes its audit entries to its own SQLite file, never data/."""
+    if os.environ.get("PILOTWATCH_AUDIT_URL"):
+        yield
+        return
+    path = tmp_path_factory.mktemp("audit") / "audit.sqlite"
+    os.environ["PILOTWATCH_AUDIT_URL"] = f"sqlite:///{path}"
+    try:
+        yield
+    finally:
+        os.environ.pop("PILOTWATCH_AUDIT_URL", None)
