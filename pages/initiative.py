@@ -10,6 +10,7 @@ from core.report import InitiativeReport, iso
 from metrics import series
 from ui import formats as fm
 from ui import labels as lb
+from ui import signoff
 from ui import widgets as w
 from ui.context import Context, context
 
@@ -349,8 +350,14 @@ def milestone_plan(ctx: Context, item: InitiativeReport) -> None:
         )
 
 
+def decisions(ctx: Context, item: InitiativeReport) -> None:
+    """The initiative's decision history and, for an approver in scope, the decision form."""
+    signoff.section(signoff.signing(ctx), item, "initiative")
+
+
 TABS = (
     ("Gate checklist", gate_checklist),
+    ("Decisions", decisions),
     ("SLOs", slo_cards),
     ("Delivery", delivery_keys),
     ("Incidents", incident_list),

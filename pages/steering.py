@@ -1,4 +1,5 @@
-"""Steering review: a printable page of verdicts, what changed, top risks, milestones, exports."""
+"""Steering review: a printable page of verdicts, what changed, top risks, milestones, decisions
+and exports."""
 
 from __future__ import annotations
 
@@ -8,13 +9,14 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from core.report import Report, iso
+from core.report import InitiativeReport, Report, iso
 from metrics import series
 from pilotwatch.render import SUMMARY_HEADER, render_html, summary_rows
 from pilotwatch.render import VERDICT_LABEL as REPORT_VERDICT
 from pilotwatch.report import compare, dumps
 from ui import formats as fm
 from ui import labels as lb
+from ui import signoff
 from ui import widgets as w
 from ui.context import Context, context
 
@@ -58,49 +60,100 @@ def verdicts(ctx: Context, shown: Report, ids: list[str]) -> None:
     w.static_table(frame)  # static tables: every column and word fits, and they print
 
 
-def what_changed(ctx: Context, shown: Report, ids: list[str]) -> None:
-    """What changed since an earlier as-of (the last review by default)."""
+BASELINES = {"decision": "each initiative's last decision", "date": "an earlier as-of"}
+SECTIONS = [
+    ("verdicts", "Verdict changes"),
+    ("scores", "Score changes"),
+    ("new_breaches", "New SLO breaches"),
+    ("new_gaps", "New or changed compliance gaps"),
+    ("recovered", "SLOs no longer breached"),
+    ("closed_gaps", "Closed compliance gaps"),
+    ("new_initiatives", "New initiatives"),
+]
+
+
+def decision_baselines(
+    ctx: Context, sign: signoff.Signing, shown: Report
+) -> dict[str, tuple[InitiativeReport, str]]:
+    """Per shown initiative with a decision at or before the as-of: its frozen section, caption."""
+    out: dict[str, tuple[InitiativeReport, str]] = {}
+    for item in shown.initiatives:
+        record = compare.baseline_decision(signoff.history(sign, item.id), ctx.as_of)
+        if record is None:
+            continue
+        try:
+            frozen = compare.frozen_initiative(record.report)
+        except compare.FrozenReportError as exc:
+            st.warning(f"{fm.plain(item.name)}: decision #{record.seq} not used ({exc}).")
+            continue
+        out[item.id] = (
+            frozen,
+            f"{item.name}: since the decision of {fm.when(record.at)} by {record.approver} "
+            f"(its report as of {iso(record.as_of)})",
+        )
+    return out
+
+
+def what_changed(ctx: Context, shown: Report, ids: list[str], sign: signoff.Signing) -> None:
+    """What changed since each initiative's last decision, else since an earlier as-of."""
     st.subheader("What changed")
+    decided = decision_baselines(ctx, sign, shown)
+    mode = "date"
+    if decided:
+        mode = (
+            st.radio(
+                "Compare with",
+                list(BASELINES),
+                format_func=BASELINES.__getitem__,
+                horizontal=True,
+                key="compare_with",
+                bind="query-params",
+            )
+            or "decision"
+        )
+    if mode == "date":
+        decided = {}
     default_day = (ctx.as_of - timedelta(days=COMPARE_DAYS)).date()
     day = st.date_input(
-        "Compared with the as-of of (UTC, same time of day)",
+        "Compared with the as-of of (UTC, same time of day)"
+        if not decided
+        else "Initiatives without a decision: compared with the as-of of (UTC)",
         value=default_day,
         key="compare_date",
         bind="query-params",
     )
     earlier = datetime.combine(day or default_day, ctx.as_of.timetz()).astimezone(UTC)
+    dated = [i for i in ids if i not in decided]
+    before: Report | None = None
     if earlier >= ctx.as_of:
         st.warning("Pick a date before the as-of to see what changed.", icon="⚠️")
-    else:
-        before = ctx.report_at(earlier)
-        diff = compare.diff_reports(
-            before.model_copy(
-                update={"initiatives": [i for i in before.initiatives if i.id in ids]}
-            ),
-            shown,
+        dated = []
+    elif dated:
+        at_day = ctx.report_at(earlier)
+        before = at_day.model_copy(
+            update={"initiatives": [i for i in at_day.initiatives if i.id in dated]}
         )
+    if not dated and not decided:
+        return
+    frozen = {iid: pair[0] for iid, pair in decided.items()}
+    baseline = compare.with_baselines(before, frozen, ctx.as_of)
+    keep = set(dated) | set(decided)
+    after = shown.model_copy(update={"initiatives": [i for i in shown.initiatives if i.id in keep]})
+    diff = compare.diff_reports(baseline, after)
+    for _, caption in decided.values():
+        st.caption(fm.plain(caption) + ".")
+    if before is not None:
         st.caption(f"From {iso(before.as_of)} to {iso(ctx.report.as_of)}.")
-        sections = [
-            ("verdicts", "Verdict changes"),
-            ("scores", "Score changes"),
-            ("new_breaches", "New SLO breaches"),
-            ("new_gaps", "New or changed compliance gaps"),
-            ("recovered", "SLOs no longer breached"),
-            ("closed_gaps", "Closed compliance gaps"),
-            ("new_initiatives", "New initiatives"),
-        ]
-        # full width, one list after the other: the widest rows fit, and the page prints
-        empty = [title for key, title in sections if not diff[key]]
-        for key, title in sections:
-            if diff[key]:
-                st.markdown(f"**{title}**")
-                w.static_table(
-                    pl.DataFrame(
-                        [change_row(key, row) for row in diff[key]], infer_schema_length=None
-                    )
-                )
-        if empty:
-            st.caption("Nothing to list under: " + "; ".join(empty) + ".")
+    # full width, one list after the other: the widest rows fit, and the page prints
+    empty = [title for key, title in SECTIONS if not diff[key]]
+    for key, title in SECTIONS:
+        if diff[key]:
+            st.markdown(f"**{title}**")
+            w.static_table(
+                pl.DataFrame([change_row(key, row) for row in diff[key]], infer_schema_length=None)
+            )
+    if empty:
+        st.caption("Nothing to list under: " + "; ".join(empty) + ".")
 
 
 def top_risks(ctx: Context, shown: Report, ids: list[str]) -> None:
@@ -148,34 +201,60 @@ def milestones_due(ctx: Context, shown: Report, ids: list[str]) -> None:
         )
 
 
-def downloads(ctx: Context, shown: Report, ids: list[str]) -> None:
-    """The report JSON, the verdicts CSV and the printable HTML of the shown initiatives."""
+def downloads(ctx: Context, shown: Report, ids: list[str], sign: signoff.Signing) -> None:
+    """The report JSON, the verdicts CSV and the printable HTML of the shown initiatives.
+
+    Each download is an export: its on_click logs an `export` entry in the audit log.
+    """
     st.subheader("Downloads")
     stamp = iso(ctx.report.as_of).replace(":", "").replace("-", "")
     scope = "shown initiatives" if ctx.filters_active else "the whole portfolio"
-    cols = st.columns(3)
-    cols[0].download_button(
-        "Report JSON (schema 1)",
-        dumps(shown),
-        file_name=f"pilotwatch-report-{stamp}.json",
-        mime="application/json",
-        help=f"The same JSON as `pilotwatch report --json`, for {scope}.",
-        key="download_json",
-    )
-    cols[1].download_button(
-        "Verdicts CSV",
-        pl.DataFrame(summary_rows(shown), schema=SUMMARY_HEADER, orient="row").write_csv(),
-        file_name=f"pilotwatch-verdicts-{stamp}.csv",
-        mime="text/csv",
-        key="download_csv",
-    )
-    cols[2].download_button(
-        "Printable HTML report",
-        render_html(shown),
-        file_name=f"pilotwatch-steering-{stamp}.html",
-        mime="text/html",
-        key="download_html",
-    )
+    files = [
+        (
+            "Report JSON (schema 1)",
+            dumps(shown),
+            f"pilotwatch-report-{stamp}.json",
+            "application/json",
+            f"The same JSON as `pilotwatch report --json`, for {scope}.",
+            "download_json",
+        ),
+        (
+            "Verdicts CSV",
+            pl.DataFrame(summary_rows(shown), schema=SUMMARY_HEADER, orient="row").write_csv(),
+            f"pilotwatch-verdicts-{stamp}.csv",
+            "text/csv",
+            None,
+            "download_csv",
+        ),
+        (
+            "Printable HTML report",
+            render_html(shown),
+            f"pilotwatch-steering-{stamp}.html",
+            "text/html",
+            None,
+            "download_html",
+        ),
+    ]
+    for col, (label, data, name, mime, help_text, key) in zip(st.columns(3), files, strict=True):
+        body = {"what": key.removeprefix("download_"), "file": name, "initiatives": ids}
+        col.download_button(
+            label,
+            data,
+            file_name=name,
+            mime=mime,
+            help=help_text,
+            key=key,
+            on_click=signoff.export_logger(sign, body),
+        )
+
+
+def decisions(ctx: Context, shown: Report, ids: list[str], sign: signoff.Signing) -> None:
+    """Per shown initiative: its decision history and, for an approver, the decision form."""
+    st.subheader("Decisions")
+    for item in shown.initiatives:
+        with st.container(border=True):
+            st.markdown(f"#### {fm.plain(item.name)}")
+            signoff.section(sign, item, "steering")
 
 
 def narrowed(ctx: Context) -> tuple[Report, list[str]]:
@@ -185,7 +264,7 @@ def narrowed(ctx: Context) -> tuple[Report, list[str]]:
 
 
 def render(ctx: Context) -> None:
-    """The steering review: verdicts, what changed, top risks, milestones, downloads."""
+    """The steering review: verdicts, what changed, risks, milestones, decisions, downloads."""
     w.header(ctx, "Steering review", "Go / Conditional / No-Go per stage gate, and what changed")
     st.caption(
         "To print: collapse the sidebar and use your browser's Print (Ctrl/Cmd+P), or download the "
@@ -194,8 +273,13 @@ def render(ctx: Context) -> None:
     if w.no_initiatives(ctx):
         return
     shown, ids = narrowed(ctx)
-    for section in (verdicts, what_changed, top_risks, milestones_due, downloads):
+    sign = signoff.signing(ctx)
+    verdicts(ctx, shown, ids)
+    what_changed(ctx, shown, ids, sign)
+    for section in (top_risks, milestones_due):
         section(ctx, shown, ids)
+    decisions(ctx, shown, ids, sign)
+    downloads(ctx, shown, ids, sign)
 
 
 render(context(__file__))

@@ -1,13 +1,15 @@
-"""Steering-review views over schema-1 reports: what changed between two as-of instants, and
-the top risks of one report (docs/dashboard.md). Report models in, dicts of plain values out;
-the numbers are the reports' own.
+"""Steering-review views over schema-1 reports: what changed between two as-of instants (or
+since a decision's frozen report), and the top risks of one report (docs/dashboard.md). Report
+models in, dicts of plain values out; the numbers are the reports' own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol, TypeVar
+
+from pydantic import ValidationError
 
 from core.enums import AlertSeverity, CheckOutcome, SloStatus, Verdict
 from core.report import InitiativeReport, Report, iso
@@ -105,6 +107,57 @@ def diff_reports(before: Report, after: Report) -> dict[str, Any]:
                     {"initiative": iid, "name": name, "control": control, "before": status}
                 )
     return out
+
+
+class _Decided(Protocol):
+    @property
+    def as_of(self) -> datetime: ...
+
+
+D = TypeVar("D", bound=_Decided)
+
+
+def baseline_decision(records: Sequence[D], as_of: datetime) -> D | None:
+    """The newest decision made on a report as of at or before `as_of` (records newest last).
+
+    A decision on a later as-of is no baseline for an earlier view (docs/governance.md).
+    """
+    fitting = [r for r in records if r.as_of <= as_of]
+    return fitting[-1] if fitting else None
+
+
+class FrozenReportError(ValueError):
+    """A decision's frozen report section that no longer reads as an initiative report."""
+
+
+def frozen_initiative(frozen: Mapping[str, Any]) -> InitiativeReport:
+    """A decision's frozen initiative section (the report's JSON form) read back as the model.
+
+    Raises FrozenReportError naming the first field that does not read (docs/governance.md,
+    "Sign-off in the app": such a decision is then not used as a baseline).
+    """
+    try:
+        return InitiativeReport.model_validate(dict(frozen))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "(top level)"
+        raise FrozenReportError(f"frozen report, field {where}: {first['msg']}") from None
+
+
+def with_baselines(
+    before: Report | None, frozen: Mapping[str, InitiativeReport], as_of: datetime
+) -> Report:
+    """The baseline report: `before`'s initiatives, each in `frozen` replaced by its frozen section.
+
+    Initiatives only in `frozen` are added; `as_of` is used when there is no `before` report.
+    The order is `before`'s, then the added ones in `frozen`'s order.
+    """
+    items = [frozen.get(item.id, item) for item in (before.initiatives if before else [])]
+    present = {item.id for item in items}
+    items += [item for iid, item in frozen.items() if iid not in present]
+    if before is None:
+        return Report(as_of=as_of, initiatives=items, sources=[])
+    return before.model_copy(update={"initiatives": items})
 
 
 def _risk(
