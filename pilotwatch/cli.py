@@ -1,10 +1,15 @@
-"""`pilotwatch demo | validate | report | check | slos`.
+"""`pilotwatch demo | validate | report | check | slos | decide | audit`.
 
 Exit codes (README, "Command line"): `check` 0 go, 1 no_go, 2 conditional; `validate` 1 when the
-configuration or a source has errors; `slos import` 1 when anything was refused; every command 3
+configuration or a source has errors; `slos import` 1 when anything was refused; `decide` 1 when
+the decision was refused; `audit verify` 1 when the log was tampered with; every command 3
 when it could not do its job: a usage error, an invalid configuration (check, report, slos
 export), an unknown initiative, a file that cannot be read or written or an internal error. No
 user error ends in a traceback (PILOTWATCH_DEBUG=1 shows one for internal errors).
+
+`report`, `check` and `decide` act as the service identity (docs/governance.md, "Roles and
+scopes"): they compute on the initiatives it may see, and every report written is logged as an
+`export` entry of the audit log.
 """
 
 from __future__ import annotations
@@ -16,13 +21,18 @@ import traceback
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from connectors.base import SourceHealth
 from connectors.sql import redact
 from core.enums import Verdict
 from core.report import iso
-from pilotwatch.config import ConfigError, load_config
+from pilotwatch.config import Config, ConfigError, load_config
+
+if TYPE_CHECKING:
+    from pilotwatch.access import Identity
+    from pilotwatch.audit.store import AuditLog
+    from pilotwatch.engine import Run
 
 EXIT_GO, EXIT_NO_GO, EXIT_CONDITIONAL, EXIT_USAGE = 0, 1, 2, 3
 # "cannot decide": a release gate must never read an error as no-go (1) or conditional (2)
@@ -122,39 +132,100 @@ def _validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_as_service(config_dir: str | Path, as_of: datetime | None) -> tuple[Run, Identity, Config]:
+    """The run as the CLI's service identity: (run on what it may see, identity, full config).
+
+    Sources load under the full configuration (the same data and snapshots as the app); the
+    report is `access.compute_visible`'s: only the identity's initiatives, in every section.
+    """
+    from pilotwatch.access import compute_visible, restrict, service_identity
+    from pilotwatch.engine import Run, default_as_of, snapshot_dir
+    from pilotwatch.sources import load_sources
+
+    config = load_config(config_dir)
+    identity = service_identity(config)
+    visible = restrict(config, identity)
+    if identity.role is None or identity.initiatives is not None:
+        print(
+            f"note: acting as {identity.label} ({identity.role or 'no role'}): showing "
+            f"{identity.scope_label}",
+            file=sys.stderr,
+        )
+    instant = as_of or default_as_of(config)
+    data = load_sources(config, snapshot_dir(config), until=instant)
+    portfolio, report = compute_visible(config, data, instant, identity)
+    return Run(config=visible, data=data, portfolio=portfolio, report=report), identity, config
+
+
+def _audit_log(config: Config) -> AuditLog:
+    """The audit log, opened now: an unusable log stops the command before any file is written."""
+    from pilotwatch.audit.store import AuditError, AuditLog
+
+    try:
+        log = AuditLog.for_config(config)
+        log.head()
+    except AuditError as exc:
+        raise CliError(str(exc)) from exc
+    return log
+
+
 def _report(args: argparse.Namespace) -> int:
-    from pilotwatch.engine import run
+    from pilotwatch.audit.decisions import log_config_change
+    from pilotwatch.audit.store import AuditError
+    from pilotwatch.fingerprints import report_hash
     from pilotwatch.report import dumps
 
     try:
-        result = run(args.config, args.as_of)
+        result, identity, full = run_as_service(args.config, args.as_of)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return EXIT_ERROR
     _source_notes(result.data.health)
+    log = _audit_log(full)
     report = result.report
+    digest = report_hash(report)
     text = dumps(report)
-    if args.json == "-":
-        sys.stdout.write(text)
+
+    def logged(fmt: str, path: str, write: Callable[[], object]) -> None:
+        # after writing: an entry names a file that exists (docs/governance.md)
+        if path == "-":
+            write()
+        else:
+            _write(path, f"{fmt.upper()} report", write)
+        body = {
+            "what": "report",
+            "format": fmt,
+            "path": "(stdout)" if path == "-" else Path(path).name,
+            "report_hash": digest,
+            "as_of": iso(report.as_of),
+            "initiatives": [i.id for i in report.initiatives],
+        }
+        try:
+            log.append("export", identity.label, body)
+        except AuditError as exc:
+            raise CliError(f"{path}: written, but its export was not logged: {exc}") from exc
+
+    try:
+        log_config_change(log, args.config, identity.label)
+    except AuditError as exc:
+        raise CliError(str(exc)) from exc
+    if args.json == "-" or not (args.json or args.html or args.pdf):
+        logged("json", "-", lambda: sys.stdout.write(text))
     elif args.json:
-        _write(args.json, "JSON report", lambda: Path(args.json).write_text(text, "utf-8"))
+        logged("json", args.json, lambda: Path(args.json).write_text(text, "utf-8"))
     if args.html or args.pdf:
         from pilotwatch.render import write_html, write_pdf
 
         if args.html:
-            _write(args.html, "HTML report", lambda: write_html(report, Path(args.html)))
+            logged("html", args.html, lambda: write_html(report, Path(args.html)))
         if args.pdf:
-            _write(args.pdf, "PDF report", lambda: write_pdf(report, Path(args.pdf)))
-    if not (args.json or args.html or args.pdf):
-        sys.stdout.write(text)
+            logged("pdf", args.pdf, lambda: write_pdf(report, Path(args.pdf)))
     return 0
 
 
 def _check(args: argparse.Namespace) -> int:
-    from pilotwatch.engine import run
-
     try:
-        result = run(args.config, args.as_of)
+        result, _identity, _full = run_as_service(args.config, args.as_of)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return EXIT_USAGE
@@ -227,6 +298,9 @@ def build_parser() -> argparse.ArgumentParser:
     from pilotwatch.cli_slos import add_slos_parser  # here: cli_slos imports this module
 
     add_slos_parser(sub)
+    from pilotwatch.cli_audit import add_audit_parsers  # here: cli_audit imports this module
+
+    add_audit_parsers(sub, _as_of)
     return parser
 
 
