@@ -107,6 +107,14 @@ def test_edited_body_is_named(log_url: str) -> None:
     assert result.problem == "entry 3: edited (stored hash does not match its content)"
 
 
+def test_body_edited_into_non_json_is_named(log_url: str) -> None:
+    log = _filled(log_url)
+    _sql(log_url, "UPDATE pilotwatch_audit SET body = 'oops' WHERE seq = 4")
+    result = log.verify()
+    assert (result.ok, result.first_bad, result.checked) == (False, 4, 3)
+    assert result.problem == "entry 4: its body is not JSON (edited)"
+
+
 def test_edited_and_rehashed_entry_is_named(log_url: str) -> None:
     # the attacker recomputes entry 3's own hash; entry 4 still links to the old one
     log = _filled(log_url)

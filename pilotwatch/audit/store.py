@@ -104,13 +104,27 @@ def default_url(config: Config) -> str:
     return f"sqlite:///{path}"
 
 
+class UnreadableEntry(AuditError):
+    """A stored entry whose body is no longer JSON: it was edited outside pilotwatch."""
+
+    def __init__(self, seq: int, message: str) -> None:
+        super().__init__(message)
+        self.seq = seq
+
+
 def _row_entry(row: Any) -> AuditEntry:
+    try:
+        body = json.loads(row.body)
+    except (json.JSONDecodeError, TypeError) as exc:
+        raise UnreadableEntry(int(row.seq), f"entry {row.seq}: its body is not JSON") from exc
+    if not isinstance(body, dict):
+        raise UnreadableEntry(int(row.seq), f"entry {row.seq}: its body is not a JSON object")
     return AuditEntry(
         seq=int(row.seq),
         at=str(row.at),
         kind=str(row.kind),
         actor=str(row.actor),
-        body=json.loads(row.body),
+        body=body,
         prev_hash=str(row.prev_hash),
         hash=str(row.hash),
     )
@@ -219,10 +233,6 @@ class AuditLog:
                     yield _row_entry(row)
         except sa.exc.SQLAlchemyError as exc:
             raise AuditError(f"cannot read the audit log {self.where}: {self._safe(exc)}") from exc
-        except json.JSONDecodeError as exc:
-            raise AuditError(
-                f"audit log {self.where}: an entry's body is not JSON ({exc})"
-            ) from exc
 
     def entries(self, kind: str | None = None) -> list[AuditEntry]:
         """Every entry (of `kind`), oldest first."""
