@@ -187,8 +187,6 @@ class OidcProvider:
 
 def auth_secrets(redirect_uri: str, provider: OidcProvider, cookie_secret: str) -> str:
     """The `[auth]` section of a Streamlit secrets.toml for this provider."""
-    # oidc-provider refuses prompt values it has no interaction for, and Streamlit asks for
-    # "select_account" unless told otherwise: "login" is one it implements
     return (
         "[auth]\n"
         f'redirect_uri = "{redirect_uri}"\n'
@@ -196,5 +194,4 @@ def auth_secrets(redirect_uri: str, provider: OidcProvider, cookie_secret: str) 
         f'client_id = "{CLIENT_ID}"\n'
         f'client_secret = "{CLIENT_SECRET}"\n'
         f'server_metadata_url = "{provider.metadata_url}"\n'
-        'client_kwargs = { prompt = "login" }\n'
     )

@@ -104,6 +104,20 @@ const provider = new Provider(issuer, {
   cookies: { keys: ['pilotwatch-test-cookie-key'] },
 });
 
+// Streamlit's st.login asks for prompt=select_account (as Entra ID and Google offer);
+// oidc-provider refuses prompt values it has no interaction for. Each browser context holds
+// one account here, so select_account is satisfied by definition and dropped.
+provider.use(async (ctx, next) => {
+  if (ctx.path === '/auth' && typeof ctx.query.prompt === 'string') {
+    const query = { ...ctx.query };
+    const prompts = query.prompt.split(' ').filter((p) => p && p !== 'select_account');
+    if (prompts.length) query.prompt = prompts.join(' ');
+    else delete query.prompt;
+    ctx.query = query;
+  }
+  await next();
+});
+
 provider.on('server_error', (ctx, err) => console.error('server_error', err));
 
 const server = provider.listen(port, '127.0.0.1', () => {
