@@ -385,6 +385,7 @@ def test_viewer_of_one_initiative_finds_the_other_nowhere(page: Any, setup: Sign
     assert any(seen_a), "initiative A appears on no page: the scope check proves nothing"
 
     open_case(page, setup, "steering", "Steering review")
+    exported = len([e for e in audit_entries(setup) if e.kind == "export"])
     for label in DOWNLOADS:
         with page.expect_download(timeout=PAGE_TIMEOUT * 1000) as info:
             page.get_by_role("button", name=label).click()
@@ -392,6 +393,9 @@ def test_viewer_of_one_initiative_finds_the_other_nowhere(page: Any, setup: Sign
         assert A_ID in content or A_NAME in content, f"{label}: initiative A is missing"
         assert B_ID not in content and B_NAME not in content, f"{label} holds initiative B"
         wait_idle(page)
+    # each download is an export in the chain, by the viewer, of initiative A only
+    exports = [e for e in audit_entries(setup) if e.kind == "export"][exported:]
+    assert [(e.actor, e.body.get("initiatives")) for e in exports] == [(VIEWER.email, [A_ID])] * 3
 
 
 @pytest.mark.browser
