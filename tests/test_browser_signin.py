@@ -338,6 +338,7 @@ def test_approver_signs_in_and_records_a_decision(page: Any, setup: SignInSetup)
         page.get_by_text("About to sign: Hold").wait_for(timeout=PAGE_TIMEOUT * 1000)
         wait_idle(page)
         preview = app_text(page)
+        full_page_screenshot(page, ARTIFACTS / "signin-approver-preview.png")
         page.get_by_role("button", name="Confirm and sign").click()
         page.get_by_text(re.compile(r"Decision recorded: entry #\d+")).wait_for(
             timeout=PAGE_TIMEOUT * 1000
