@@ -143,7 +143,8 @@ def what_changed(ctx: Context, shown: Report, ids: list[str], sign: signoff.Sign
     for _, caption in decided.values():
         st.caption(fm.plain(caption) + ".")
     if before is not None:
-        st.caption(f"From {iso(before.as_of)} to {iso(ctx.report.as_of)}.")
+        lead = "Initiatives without a decision: from" if decided else "From"
+        st.caption(f"{lead} {iso(before.as_of)} to {iso(ctx.report.as_of)}.")
     # full width, one list after the other: the widest rows fit, and the page prints
     empty = [title for key, title in SECTIONS if not diff[key]]
     for key, title in SECTIONS:
@@ -254,7 +255,7 @@ def decisions(ctx: Context, shown: Report, ids: list[str], sign: signoff.Signing
     for item in shown.initiatives:
         with st.container(border=True):
             st.markdown(f"#### {fm.plain(item.name)}")
-            signoff.section(sign, item, "steering")
+            signoff.section(sign, item, "steering", expanded=False)
 
 
 def narrowed(ctx: Context) -> tuple[Report, list[str]]:

@@ -8,6 +8,7 @@ data with PILOTWATCH_AUDIT_URL pointing at a temporary log.
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from copy import deepcopy
@@ -28,6 +29,7 @@ from pilotwatch import engine
 from pilotwatch.access import Identity, local_demo_identity
 from pilotwatch.audit.decisions import Condition, decisions, record_decision
 from pilotwatch.audit.store import AuditLog
+from pilotwatch.fingerprints import config_hash, data_fingerprint
 from pilotwatch.report import compare
 from ui import labels as lb
 from ui import loaders, signoff
@@ -213,6 +215,7 @@ def test_an_approver_records_a_decision_and_the_history_shows_it(audit_url: str)
     at = _widget_app(audit_url, APPROVER)
     # one form: alpha's (the approver's scope); beta shows its empty history only
     assert [f.proto.form.form_id for f in at.get("form")] == ["decide_test_alpha"]
+    assert [e.label for e in at.expander] == ["Record a decision on Alpha"]
     at.button(key="prefill_test_alpha").click().run()
     at.selectbox(key="outcome_test_alpha").set_value("accept_with_conditions")
     at.text_area(key="rationale_test_alpha").input("Pilot may continue; close INC-7 first")
@@ -224,8 +227,11 @@ def test_an_approver_records_a_decision_and_the_history_shows_it(audit_url: str)
     # the score 50.0 in the project's number format (trailing zeros dropped)
     assert shown["score"] == "50" and shown["blockers"] == "sev12"
     assert shown["as of"] == AS_OF
-    assert shown["report hash"] == signoff.report_hash(REPORT)
-    assert shown["config hash"] == "c" * 64 and shown["data fingerprint"] == "d" * 64
+    assert [c.value for c in at.code] == [
+        f"report hash       {signoff.report_hash(REPORT)}\n"
+        f"config hash       {'c' * 64}\n"
+        f"data fingerprint  {'d' * 64}"
+    ]
     assert shown["signed by"] == "ann@example.org"
     assert decisions(AuditLog(audit_url)) == []  # nothing recorded before the confirm
     at.button(key="sign_test_alpha").click().run()
@@ -266,7 +272,7 @@ def test_a_viewer_never_sees_the_form(audit_url: str) -> None:
     assert at.get("form") == []
     assert signoff.SIGN_LABEL not in _buttons(at)
     assert signoff.PREFILL_LABEL not in _buttons(at)
-    assert not [m for m in texts(at.markdown) if "Record a decision" in m]
+    assert not [e for e in at.expander if "Record a decision" in e.label]
     assert [c.value for c in at.caption] == [
         "No decision recorded for Alpha yet.",
         "No decision recorded for Beta yet.",
@@ -457,7 +463,107 @@ def test_a_signed_in_viewer_reaches_no_decision_form(signed_in: str) -> None:
     at = open_page(_signed_in_app("vic@example.org"), "steering")
     assert not at.exception, [e.value for e in at.exception]
     assert at.get("form") == [] and signoff.PREFILL_LABEL not in _buttons(at)
+    assert not [e for e in at.expander if "Record a decision" in e.label]
     assert "Decisions" in [s.value for s in at.subheader]  # the history is there, the form not
     open_page(at, "initiative")
     assert not at.exception, [e.value for e in at.exception]
     assert at.get("form") == [] and signoff.PREFILL_LABEL not in _buttons(at)
+
+
+# --- the screenshots of docs/governance.md ("Sign-off in the app") ----------------------------
+#
+#     .venv/bin/python tests/test_app_signoff.py docs/screenshots
+#
+# starts the real app (tests/test_browser.py's server and Debian chromium) on the demo data with
+# a fresh audit log holding one decision on the Sepsis early-warning model, and saves
+# decision-history.png (its Decisions tab) and signoff-form.png (the form, filled and previewed).
+
+SHOT_ID = "sepsis-ews"
+
+
+def _seed_decision(url: str) -> None:
+    """One accept-with-conditions decision on the 2026-11-02 report: a condition met now, one
+    open and one overdue at the demo as-of (2026-11-16)."""
+    run = engine.run(ROOT / "config", datetime(2026, 11, 2, 12, tzinfo=UTC))
+    conditions = [
+        Condition("Change failure rate under 15%", "ML platform lead", date(2026, 12, 15),
+                  "lp-change-failure-rate"),
+        Condition("Publish the model card to the clinical safety board", "CMIO office",
+                  date(2026, 11, 9)),
+        Condition("No open severity 1-2 incident", "On-call lead", date(2026, 11, 30),
+                  "lp-no-open-sev12"),
+    ]  # fmt: skip
+    record_decision(
+        AuditLog(url),
+        local_demo_identity(),
+        run.report,
+        SHOT_ID,
+        "accept_with_conditions",
+        "Early-warning alerts help the rapid-response team; continue the pilot while the "
+        "deployment pipeline is fixed.",
+        conditions,
+        config_hash=config_hash(ROOT / "config"),
+        data_fingerprint=data_fingerprint(run.data),
+    )
+
+
+def _idle(page: Any) -> None:
+    page.wait_for_timeout(400)
+    page.wait_for_function(
+        """() => document.querySelector('[data-testid="stApp"]')
+            ?.getAttribute('data-test-script-state') === 'notRunning'""",
+        timeout=60_000,
+    )
+    page.wait_for_timeout(600)
+
+
+def capture_screens(out_dir: Path) -> list[Path]:
+    """Save decision-history.png and signoff-form.png of the Initiative page to `out_dir`."""
+    import tempfile
+
+    import test_browser as tb
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'audit.sqlite'}"
+        os.environ["PILOTWATCH_AUDIT_URL"] = url  # the server inherits it
+        _seed_decision(url)
+        case = tb.PageCase("initiative", f"initiative?initiative={SHOT_ID}", "Initiative", "Gate")
+        log = ROOT / "test-artifacts" / "streamlit-signoff-capture.log"
+        with tb.StreamlitServer(log) as server, sync_playwright() as p:
+            browser = tb.launch_browser(p)
+            try:
+                page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+                tb.open_page(page, server.base_url, case, tb.COLD_TIMEOUT)
+                page.get_by_role("tab", name="Decisions").click()
+                _idle(page)
+                tb.full_page_screenshot(page, out_dir / "signoff-page.png")  # grows the viewport
+                panel = page.locator('[role="tabpanel"]:visible')
+                form = panel.locator('[data-testid="stExpander"]').first
+                top, end = panel.bounding_box(), form.bounding_box()
+                clip = {**top, "height": end["y"] - top["y"] - 8}
+                page.screenshot(path=str(out_dir / "decision-history.png"), clip=clip)
+                page.get_by_role("button", name=signoff.PREFILL_LABEL).click()
+                _idle(page)
+                panel.locator('[data-testid="stSelectbox"]').first.click()
+                page.get_by_role("option", name="Accept with conditions").click()
+                panel.get_by_label("Rationale").fill(
+                    "Alerts are useful; continue while the pipeline and outcomes are fixed."
+                )
+                page.get_by_role("button", name=signoff.PREVIEW_LABEL).click()
+                _idle(page)
+                tb.full_page_screenshot(page, out_dir / "signoff-page.png")
+                form.screenshot(path=str(out_dir / "signoff-form.png"))
+                (out_dir / "signoff-page.png").unlink()
+            finally:
+                browser.close()
+    paths = [out_dir / "decision-history.png", out_dir / "signoff-form.png"]
+    return [tb.shrink_png(path) for path in paths]
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    for saved in capture_screens(Path(sys.argv[1] if len(sys.argv) > 1 else "test-artifacts")):
+        print(saved)

@@ -49,31 +49,32 @@ def signer(identity: Identity) -> str:
 
 @dataclass(frozen=True)
 class Evidence:
-    """What a decision freezes besides the initiative's report section itself."""
+    """What a decision pins besides the initiative's report section (which the report hash
+    covers, so an equal Evidence means the same verdict, score and blockers)."""
 
-    initiative: str
-    verdict: str
-    score: float | None
-    blockers: tuple[str, ...]
     as_of: datetime
     report_hash: str
     config_hash: str
     data_fingerprint: str
     signer: str
 
-    def rows(self) -> list[tuple[str, str]]:
-        """The preview as (what, value) rows."""
+    def rows(self, item: InitiativeReport) -> list[tuple[str, str]]:
+        """The preview of a decision on `item` as (what, value) rows."""
+        readiness = item.readiness
         return [
-            ("initiative", self.initiative),
-            ("verdict", fm.label(lb.VERDICT_LABEL, self.verdict)),
-            ("score", fm.num(self.score, 1)),
-            ("blockers", ", ".join(self.blockers) or "none"),
+            ("initiative", item.id),
+            ("verdict", fm.label(lb.VERDICT_LABEL, readiness.verdict)),
+            ("score", fm.num(readiness.score, 1)),
+            ("blockers", ", ".join(b.check for b in readiness.blockers) or "none"),
             ("as of", iso(self.as_of)),
-            ("report hash", self.report_hash),
-            ("config hash", self.config_hash),
-            ("data fingerprint", self.data_fingerprint),
             ("signed by", self.signer),
         ]
+
+    def hashes(self) -> str:
+        """The three hashes, one a line (a code block: 64 hex digits never wrap in a table)."""
+        pairs = [("report", self.report_hash), ("config", self.config_hash)]
+        lines = [f"{name} hash".ljust(18) + value for name, value in pairs]
+        return "\n".join([*lines, "data fingerprint".ljust(18) + self.data_fingerprint])
 
 
 @dataclass(frozen=True)
@@ -93,13 +94,9 @@ class Signing:
             raise AuditError(self.problem)
         return self.log
 
-    def evidence(self, item: InitiativeReport) -> Evidence:
-        """The evidence a decision on `item` would freeze now."""
+    def evidence(self) -> Evidence:
+        """The evidence a decision would pin now."""
         return Evidence(
-            initiative=item.id,
-            verdict=item.readiness.verdict.value,
-            score=item.readiness.score,
-            blockers=tuple(b.check for b in item.readiness.blockers),
             as_of=self.report.as_of,
             report_hash=report_hash(self.report),
             config_hash=self.config_hash,
@@ -214,10 +211,10 @@ def history(signing: Signing, iid: str) -> list[DecisionRecord]:
         return []
 
 
-def section(signing: Signing, item: InitiativeReport, where: str) -> None:
+def section(signing: Signing, item: InitiativeReport, where: str, expanded: bool = True) -> None:
     """An initiative's decision history, then the decision form (approvers in scope only)."""
     decision_history(signing, item, where, history(signing, item.id))
-    decision_form(signing, item, where)
+    decision_form(signing, item, where, expanded)
     export_warning()
 
 
@@ -251,6 +248,7 @@ def decision_history(
 ) -> None:
     """The decisions on `item`, newest first: who, when, outcome, rationale, conditions with
     their status today (the report's as-of date), and the frozen report as a logged download."""
+    st.markdown("**Decision history**")
     if not records:
         st.caption(f"No decision recorded for {fm.plain(item.name)} yet.")
         return
@@ -286,20 +284,33 @@ def decision_history(
             )
 
 
+# a previewed draft: outcome, rationale, conditions and the evidence shown
+Draft = tuple[str, str, list[Condition], Evidence]
+
+
 def _key(kind: str, where: str, iid: str) -> str:
     return f"_pw_decision_{kind}_{where}_{iid}"
 
 
-def decision_form(signing: Signing, item: InitiativeReport, where: str) -> None:
-    """The "Record a decision" form, only for an identity that may decide on `item`.
-
-    Step one collects outcome, rationale and conditions and previews what will be frozen; step
-    two ("Confirm and sign") records exactly the previewed evidence, signed by the identity.
-    """
+def decision_form(
+    signing: Signing, item: InitiativeReport, where: str, expanded: bool = True
+) -> None:
+    """The "Record a decision" form (in an expander), only for an identity that may decide."""
     identity, iid = signing.identity, item.id
     if not identity.may_decide(iid):
         return
-    st.markdown("**Record a decision**")
+    if (done := st.session_state.pop(_key("done", where, iid), None)) is not None:
+        st.success(f"Decision recorded: entry #{done[0]}, hash `{done[1]}`.", icon="✅")
+    draft_key = _key("draft", where, iid)
+    open_ = expanded or draft_key in st.session_state
+    with st.expander(f"Record a decision on {fm.plain(item.name)}", expanded=open_, icon="✍️"):
+        _form(signing, item, where, draft_key)
+
+
+def _form(signing: Signing, item: InitiativeReport, where: str, draft_key: str) -> None:
+    """Step one: outcome, rationale, conditions, and a preview of what will be frozen; step two
+    ("Confirm and sign") records exactly the previewed evidence, signed by the identity."""
+    identity, iid, k = signing.identity, item.id, f"{where}_{item.id}"
     if not identity.authenticated:
         st.info(
             f'Local demo mode: decisions are recorded as "{signer(identity)}". Configure '
@@ -307,17 +318,14 @@ def decision_form(signing: Signing, item: InitiativeReport, where: str) -> None:
             icon="🧪",
         )
     rows_key = _key("rows", where, iid)
-    if st.button(PREFILL_LABEL, key=f"prefill_{where}_{iid}"):
+    if st.button(PREFILL_LABEL, key=f"prefill_{k}"):
         st.session_state[rows_key] = prefill_rows(item, signing.report.as_of)
     checks = [c.id for c in item.readiness.checks]
-    with st.form(key=f"decide_{where}_{iid}"):
+    with st.form(key=f"decide_{k}"):
         outcome = st.selectbox(
-            "Outcome",
-            dec.OUTCOMES,
-            format_func=DECISION_LABEL.__getitem__,
-            key=f"outcome_{where}_{iid}",
+            "Outcome", dec.OUTCOMES, format_func=DECISION_LABEL.__getitem__, key=f"outcome_{k}"
         )
-        rationale = st.text_area("Rationale", key=f"rationale_{where}_{iid}")
+        rationale = st.text_area("Rationale", key=f"rationale_{k}")
         edited = st.data_editor(
             pl.DataFrame(st.session_state.get(rows_key, []), schema=CONDITION_SCHEMA),
             num_rows="dynamic",
@@ -326,10 +334,9 @@ def decision_form(signing: Signing, item: InitiativeReport, where: str) -> None:
                 "due": st.column_config.DateColumn("due (date)", format="YYYY-MM-DD"),
                 "check": st.column_config.SelectboxColumn("gate check (optional)", options=checks),
             },
-            key=f"conditions_{where}_{iid}",
+            key=f"conditions_{k}",
         )
         previewed = st.form_submit_button(PREVIEW_LABEL)
-    draft_key = _key("draft", where, iid)
     if previewed:
         conditions, problems = parse_conditions(pl.DataFrame(edited).to_dicts(), checks)
         problems += draft_problems(str(outcome), rationale or "", conditions)
@@ -338,19 +345,12 @@ def decision_form(signing: Signing, item: InitiativeReport, where: str) -> None:
             st.error("Not recorded: " + " ".join(problems), icon="⛔")
         else:
             text = (rationale or "").strip()
-            st.session_state[draft_key] = (str(outcome), text, conditions, signing.evidence(item))
+            st.session_state[draft_key] = (str(outcome), text, conditions, signing.evidence())
     if (draft := st.session_state.get(draft_key)) is not None:
         _preview_and_sign(signing, item, where, draft)
-    if (done := st.session_state.pop(_key("done", where, iid), None)) is not None:
-        st.success(f"Decision recorded: entry #{done[0]}, hash `{done[1]}`.", icon="✅")
 
 
-def _preview_and_sign(
-    signing: Signing,
-    item: InitiativeReport,
-    where: str,
-    draft: tuple[str, str, list[Condition], Evidence],
-) -> None:
+def _preview_and_sign(signing: Signing, item: InitiativeReport, where: str, draft: Draft) -> None:
     """The preview of a draft decision and its "Confirm and sign" step."""
     outcome, rationale, conditions, proof = draft
     with st.container(border=True):
@@ -358,7 +358,8 @@ def _preview_and_sign(
             f"**About to sign: {DECISION_LABEL[outcome]}** on {fm.plain(item.name)}, gate "
             f"{item.gate}. Rationale: {fm.plain(rationale)}"
         )
-        w.static_table(pl.DataFrame(proof.rows(), schema=["frozen", "value"], orient="row"))
+        w.static_table(pl.DataFrame(proof.rows(item), schema=["frozen", "value"], orient="row"))
+        st.code(proof.hashes(), language=None)
         if conditions:
             w.static_table(_condition_frame(conditions))
         st.caption(
@@ -375,7 +376,7 @@ def _preview_and_sign(
     if not sign:
         return
     st.session_state.pop(draft_key, None)
-    if signing.evidence(item) != proof:  # data or config moved since the preview
+    if signing.evidence() != proof:  # data or config moved since the preview
         st.warning("The evidence changed since the preview; preview the decision again.")
         return
     try:
