@@ -11,6 +11,7 @@ import streamlit as st
 
 from core.report import InitiativeReport, Report, iso
 from metrics import series
+from pilotwatch.fingerprints import report_hash
 from pilotwatch.render import SUMMARY_HEADER, render_html, summary_rows
 from pilotwatch.render import VERDICT_LABEL as REPORT_VERDICT
 from pilotwatch.report import compare, dumps
@@ -210,6 +211,7 @@ def downloads(ctx: Context, shown: Report, ids: list[str], sign: signoff.Signing
     st.subheader("Downloads")
     stamp = iso(ctx.report.as_of).replace(":", "").replace("-", "")
     scope = "shown initiatives" if ctx.filters_active else "the whole portfolio"
+    digest = report_hash(shown)  # the export entry names the report every file was made from
     files = [
         (
             "Report JSON (schema 1)",
@@ -237,7 +239,8 @@ def downloads(ctx: Context, shown: Report, ids: list[str], sign: signoff.Signing
         ),
     ]
     for col, (label, data, name, mime, help_text, key) in zip(st.columns(3), files, strict=True):
-        body = {"what": key.removeprefix("download_"), "file": name, "initiatives": ids}
+        body = {"what": "report", "format": key.removeprefix("download_"), "path": name}
+        body |= {"report_hash": digest, "as_of": iso(shown.as_of), "initiatives": ids}
         col.download_button(
             label,
             data,

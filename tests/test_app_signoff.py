@@ -8,6 +8,7 @@ data with PILOTWATCH_AUDIT_URL pointing at a temporary log.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -18,7 +19,7 @@ from typing import Any
 
 import pytest
 import yaml
-from app_helpers import ROOT, ensure_demo, frame, new_app, open_page, unescape
+from app_helpers import ROOT, download, ensure_demo, frame, new_app, open_page, unescape
 from metrics_helpers import config, report
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 from streamlit.testing.v1 import AppTest
@@ -265,6 +266,26 @@ def test_an_approver_records_a_decision_and_the_history_shows_it(audit_url: str)
             "check": "sev12",
         }
     ]
+    # the frozen report: the download serves alpha's section as recorded, and logs an export
+    alpha = REPORT.initiative("alpha")
+    assert alpha is not None
+    frozen = json.loads(download(at, "frozen_test_1"))
+    assert frozen == alpha.model_dump(mode="json", by_alias=True)
+    assert AuditLog(audit_url).entries("export") == []
+    _click_download(at, "frozen_test_1")
+    [export] = AuditLog(audit_url).entries("export")
+    assert (export.actor, export.body) == (
+        "ann@example.org",
+        {
+            "what": "frozen_report",
+            "format": "json",
+            "path": "pilotwatch-decision-1-alpha.json",
+            "decision": 1,
+            "report_hash": signoff.report_hash(REPORT),
+            "as_of": AS_OF,
+            "initiatives": ["alpha"],
+        },
+    )
 
 
 def test_a_viewer_never_sees_the_form(audit_url: str) -> None:
@@ -386,12 +407,16 @@ def test_downloads_log_export_entries_on_click(demo_log: str) -> None:
     assert AuditLog(demo_log).entries("export") == []  # showing the buttons logs nothing
     _click_download(at, "download_csv")
     [entry] = AuditLog(demo_log).entries("export")
-    ids = [i.id for i in engine.run(ROOT / "config").report.initiatives]
+    report = engine.run(ROOT / "config").report  # no filter: the whole portfolio is shown
     assert entry.actor == "local-demo"
-    assert entry.body["what"] == "csv" and entry.body["initiatives"] == ids
-    assert entry.body["file"].startswith("pilotwatch-verdicts-") and entry.body["file"].endswith(
-        ".csv"
-    )
+    assert entry.body == {
+        "what": "report",
+        "format": "csv",
+        "path": "pilotwatch-verdicts-20261116T120000Z.csv",  # the demo as-of 2026-11-16T12:00Z
+        "report_hash": signoff.report_hash(report),
+        "as_of": "2026-11-16T12:00:00Z",
+        "initiatives": [i.id for i in report.initiatives],
+    }
 
 
 # --- signed in through OpenID Connect (the seam of tests/test_app_access.py) ---------------

@@ -42,11 +42,6 @@ EXPORT_PROBLEM_KEY = "_pw_export_problem"
 PREFILL_LABEL = "Prefill a condition per failing or undecided check"
 
 
-def signer(identity: Identity) -> str:
-    """How the signer reads on screen: the identity's label, marked when not signed in."""
-    return identity.label if identity.authenticated else f"{identity.label} (not signed in)"
-
-
 @dataclass(frozen=True)
 class Evidence:
     """What a decision pins besides the initiative's report section (which the report hash
@@ -88,6 +83,12 @@ class Signing:
     fingerprint: Callable[[], str]  # the data fingerprint, computed on first use (seconds)
     problem: str = ""
 
+    @property
+    def signer(self) -> str:
+        """How the signer reads: the identity's label, marked when not signed in."""
+        who = self.identity
+        return who.label if who.authenticated else f"{who.label} (not signed in)"
+
     def audit(self) -> AuditLog:
         """The audit log; AuditError (naming it, never a password) when it cannot be opened."""
         if self.log is None:
@@ -101,7 +102,7 @@ class Signing:
             report_hash=report_hash(self.report),
             config_hash=self.config_hash,
             data_fingerprint=self.fingerprint(),
-            signer=signer(self.identity),
+            signer=self.signer,
         )
 
 
@@ -268,15 +269,15 @@ def decision_history(
                 ]
                 w.static_table(_condition_frame(record.conditions, status))
             name = f"pilotwatch-decision-{record.seq}-{item.id}.json"
+            body = {"what": "frozen_report", "format": "json", "path": name, "decision": record.seq}
+            body |= {"report_hash": record.report_hash, "as_of": iso(record.as_of)}
             st.download_button(
                 f"Frozen report of entry #{record.seq} (as of {iso(record.as_of)})",
                 json.dumps(record.report, indent=2, ensure_ascii=False),
                 file_name=name,
                 mime="application/json",
                 key=f"frozen_{where}_{record.seq}",
-                on_click=export_logger(
-                    signing, {"what": "frozen_report", "file": name, "decision": record.seq}
-                ),
+                on_click=export_logger(signing, body | {"initiatives": [item.id]}),
             )
             st.caption(
                 f"Report hash `{record.report_hash}` · config hash `{record.config_hash}` · "
@@ -313,7 +314,7 @@ def _form(signing: Signing, item: InitiativeReport, where: str, draft_key: str) 
     identity, iid, k = signing.identity, item.id, f"{where}_{item.id}"
     if not identity.authenticated:
         st.info(
-            f'Local demo mode: decisions are recorded as "{signer(identity)}". Configure '
+            f'Local demo mode: decisions are recorded as "{signing.signer}". Configure '
             "sign-in to sign them with your identity (docs/governance.md).",
             icon="🧪",
         )
