@@ -239,8 +239,8 @@ def downloads(ctx: Context, shown: Report, ids: list[str], sign: signoff.Signing
         ),
     ]
     for col, (label, data, name, mime, help_text, key) in zip(st.columns(3), files, strict=True):
-        body = {"what": "report", "format": key.removeprefix("download_"), "path": name}
-        body |= {"report_hash": digest, "as_of": iso(shown.as_of), "initiatives": ids}
+        body: dict[str, Any] = {"what": "report", "format": key.removeprefix("download_")}
+        body |= {"path": name, "report_hash": digest, "as_of": iso(shown.as_of), "initiatives": ids}
         col.download_button(
             label,
             data,
