@@ -98,7 +98,9 @@ def _section(url: str, identity: object, report_json: dict) -> None:
     from ui import signoff
 
     shown = Report.model_validate(report_json)
-    sign = signoff.Signing(AuditLog(url), identity, shown, "c" * 64, lambda: "d" * 64)
+    log = AuditLog(url) if url else None  # no URL: a log that cannot be opened
+    problem = "cannot open the audit log sqlite:///nowhere: disk I/O error"
+    sign = signoff.Signing(log, identity, shown, "c" * 64, lambda: "d" * 64, problem)
     for item in shown.initiatives:
         signoff.section(sign, item, "test")
 
@@ -310,6 +312,23 @@ def test_accept_with_conditions_without_a_condition_is_refused(audit_url: str) -
     ]
     assert signoff.SIGN_LABEL not in _buttons(at)  # no confirm step for a refused draft
     assert AuditLog(audit_url).entries() == []
+
+
+def test_a_log_that_cannot_be_opened_is_said_once_and_nothing_breaks() -> None:
+    at = _widget_app("", APPROVER)
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        "The decision log cannot be read: cannot open the audit log sqlite:///nowhere: disk I/O "
+        "error"
+    ]
+    at.selectbox(key="outcome_test_alpha").set_value("hold")
+    at.text_area(key="rationale_test_alpha").input("wait")
+    at.button(key="FormSubmitter:decide_test_alpha-" + signoff.PREVIEW_LABEL).click().run()
+    at.button(key="sign_test_alpha").click().run()
+    assert not at.exception
+    assert [e.value for e in at.error][-1] == (
+        "Not recorded: cannot open the audit log sqlite:///nowhere: disk I/O error"
+    )
 
 
 def test_local_demo_signer_is_marked_not_signed_in(audit_url: str) -> None:

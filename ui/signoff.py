@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -82,6 +82,7 @@ class Signing:
     config_hash: str
     fingerprint: Callable[[], str]  # the data fingerprint, computed on first use (seconds)
     problem: str = ""
+    records: dict[str, list[DecisionRecord]] = field(default_factory=dict, compare=False)
 
     @property
     def signer(self) -> str:
@@ -204,12 +205,16 @@ def export_logger(signing: Signing, body: Mapping[str, Any]) -> Callable[[], Non
 
 
 def history(signing: Signing, iid: str) -> list[DecisionRecord]:
-    """One initiative's decisions, newest last; empty (with an error shown) when the log fails."""
-    try:
-        return dec.decisions(signing.audit(), iid)
-    except AuditError as exc:
-        st.error(f"The decision log cannot be read: {exc}", icon="⛔")
-        return []
+    """One initiative's decisions, newest last; the log is read once per run (an error shown
+    when it cannot be)."""
+    if "*" not in signing.records:
+        signing.records["*"] = []
+        try:
+            for record in dec.decisions(signing.audit()):
+                signing.records.setdefault(record.initiative, []).append(record)
+        except AuditError as exc:
+            st.error(f"The decision log cannot be read: {exc}", icon="⛔")
+    return signing.records.get(iid, [])
 
 
 def section(signing: Signing, item: InitiativeReport, where: str, expanded: bool = True) -> None:
@@ -228,17 +233,8 @@ def export_warning() -> None:
 def _condition_frame(
     conditions: Sequence[Condition], statuses: Sequence[str] | None = None
 ) -> pl.DataFrame:
-    frame = pl.DataFrame(
-        [
-            {
-                "condition": c.text,
-                "owner": c.owner,
-                "due": c.due.isoformat(),
-                "check": c.check or "",
-            }
-            for c in conditions
-        ]
-    )
+    rows = [(c.text, c.owner, c.due.isoformat(), c.check or "") for c in conditions]
+    frame = pl.DataFrame(rows, schema=["condition", "owner", "due", "check"], orient="row")
     if statuses is None:
         return frame
     return frame.insert_column(0, pl.Series("status", [STATUS_LABEL[s] for s in statuses]))
