@@ -100,7 +100,8 @@ def _section(url: str, identity: object, report_json: dict) -> None:
     shown = Report.model_validate(report_json)
     log = AuditLog(url) if url else None  # no URL: a log that cannot be opened
     problem = "cannot open the audit log sqlite:///nowhere: disk I/O error"
-    sign = signoff.Signing(log, identity, shown, "c" * 64, lambda: "d" * 64, problem)
+    phi = (("ticket", r"ZX-\d+"),)  # an extra pattern, as settings.yaml's phi_patterns
+    sign = signoff.Signing(log, identity, shown, "c" * 64, lambda: "d" * 64, problem, phi)
     for item in shown.initiatives:
         signoff.section(sign, item, "test")
 
@@ -288,6 +289,18 @@ def test_an_approver_records_a_decision_and_the_history_shows_it(audit_url: str)
             "initiatives": ["alpha"],
         },
     )
+
+
+def test_free_text_is_screened_for_phi_before_it_is_stored(audit_url: str) -> None:
+    at = _widget_app(audit_url, APPROVER)
+    at.selectbox(key="outcome_test_alpha").set_value("hold")
+    # an MRN (a default pattern) and a ticket id (the extra pattern passed to the form)
+    at.text_area(key="rationale_test_alpha").input("Patient MRN 12345678 in ZX-42; hold")
+    at.button(key="FormSubmitter:decide_test_alpha-" + signoff.PREVIEW_LABEL).click().run()
+    at.button(key="sign_test_alpha").click().run()
+    [record] = decisions(AuditLog(audit_url))
+    assert record.rationale == "Patient [redacted] in [redacted]; hold"
+    assert any("Rationale: Patient [redacted] in [redacted]; hold" in m for m in texts(at.markdown))
 
 
 def test_a_viewer_never_sees_the_form(audit_url: str) -> None:

@@ -82,6 +82,7 @@ class Signing:
     config_hash: str
     fingerprint: Callable[[], str]  # the data fingerprint, computed on first use (seconds)
     problem: str = ""
+    phi: tuple[tuple[str, str], ...] = ()  # settings.yaml's extra PHI patterns (name, regex)
     records: dict[str, list[DecisionRecord]] = field(default_factory=dict, compare=False)
 
     @property
@@ -127,8 +128,9 @@ def signing(ctx: Context) -> Signing:
         log = AuditLog.for_config(ctx.config)
     except AuditError as exc:  # its message hides any password
         problem = str(exc)
+    phi = tuple((p.name, p.regex) for p in ctx.config.settings.phi_patterns)
     hashed = config_hash(ctx.config_dir)
-    return Signing(log, ctx.identity, ctx.report, hashed, _fingerprint(ctx.data), problem)
+    return Signing(log, ctx.identity, ctx.report, hashed, _fingerprint(ctx.data), problem, phi)
 
 
 def _blank(value: Any) -> bool:
@@ -387,6 +389,7 @@ def _preview_and_sign(signing: Signing, item: InitiativeReport, where: str, draf
             conditions,
             config_hash=proof.config_hash,
             data_fingerprint=proof.data_fingerprint,
+            phi_patterns=signing.phi,
         )
     except (AuditError, PermissionError, ValueError) as exc:
         st.error(f"Not recorded: {fm.plain(exc)}", icon="⛔")
