@@ -150,6 +150,7 @@ def test_a_viewer_of_a_finds_b_on_no_page(access_dir: Path) -> None:
             "role": "viewer",
             "scope": [A],
             "authenticated": True,
+            "login": None,  # no `iat` in this token: one entry per session
         }
     ]
     sidebar = [m.value for m in at.sidebar.markdown]
@@ -163,3 +164,24 @@ def test_an_approver_over_all_sees_b(access_dir: Path) -> None:
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert B in rendered(at) and A in rendered(at)
+
+
+def test_one_sign_in_entry_per_login_not_per_page_load(access_dir: Path) -> None:
+    """Each full page load is a new session; the token's iat + nonce tell a reload from a login."""
+    login = {
+        "is_logged_in": True,
+        "sub": "s-relogin",
+        "email": "viewer@example.org",
+        "iat": 1_700_000_000,
+    }
+    for claims in (
+        {**login, "nonce": "n1"},  # the login
+        {**login, "nonce": "n1"},  # a reload: the same token, a new session
+        {**login, "nonce": "n2", "iat": 1_700_000_600},  # a second login
+    ):
+        at = _app(claims)
+        at.run(timeout=60)
+        assert not at.exception
+    log = AuditLog(os.environ["PILOTWATCH_AUDIT_URL"])
+    mine = [e.body["login"] for e in log.entries("sign_in") if e.body["subject"] == "s-relogin"]
+    assert len(mine) == 2 and mine[0] != mine[1] and all(len(k) == 16 for k in mine)

@@ -34,10 +34,14 @@ UNLINKED_COLUMNS = ["incident_id", "initiative", "severity", "title", "opened_at
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _demo_config() -> Iterator[None]:
+def _demo_config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     ensure_demo()
+    # an empty audit log of this module's own: a decision recorded by another test would make
+    # the steering page compare with that decision instead of the earlier as-of
+    audit = tmp_path_factory.mktemp("pages-audit") / "audit.sqlite"
     with pytest.MonkeyPatch.context() as mp:
         mp.delenv(loaders.CONFIG_ENV, raising=False)
+        mp.setenv("PILOTWATCH_AUDIT_URL", f"sqlite:///{audit}")
         yield
 
 

@@ -9,6 +9,7 @@ session state a visitor could set.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -45,7 +46,11 @@ def oidc_configured() -> bool:
 
 def providers() -> list[str]:
     """Named providers (`[auth.NAME]` sub-sections); empty when `[auth]` configures one."""
-    return sorted(k for k, v in _auth_section().items() if isinstance(v, Mapping))
+    # Streamlit's own rule: a sub-table with a client_id is a provider; others (client_kwargs)
+    # are settings of the single provider
+    return sorted(
+        k for k, v in _auth_section().items() if isinstance(v, Mapping) and "client_id" in v
+    )
 
 
 def _claims() -> dict[str, Any]:
@@ -82,14 +87,39 @@ def _no_access(identity: Identity) -> None:
     st.button("Sign out", on_click=st.logout, key="logout_no_access")
 
 
-def _log_sign_in(config: Config, identity: Identity) -> None:
-    """One `sign_in` audit entry per session and identity; a failure to log only warns."""
+def _login_key(claims: Mapping[str, Any]) -> str | None:
+    """A short digest of the ID token's `iat` and `nonce`: one value per actual sign-in.
+
+    Every full page load is a new Streamlit session, so a per-session flag alone would log one
+    "sign-in" per page load; the token's issue time and nonce tell a new login from a reload.
+    """
+    if claims.get("iat") is None:
+        return None
+    raw = f"{claims.get('iat')}:{claims.get('nonce', '')}".encode()
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
+def _already_logged(log: Any, subject: str, login: str | None) -> bool:
+    """True when the newest `sign_in` entry of `subject` is this same login."""
+    if login is None:
+        return False
+    for entry in reversed(log.entries("sign_in")):
+        if entry.body.get("subject") == subject:
+            return bool(entry.body.get("login") == login)
+    return False
+
+
+def _log_sign_in(config: Config, identity: Identity, claims: Mapping[str, Any]) -> None:
+    """One `sign_in` audit entry per login (not per page load); a failure to log only warns."""
     if st.session_state.get(SIGNED_IN_KEY) == identity.subject:
         return
     try:
         from pilotwatch.audit.store import AuditLog
 
-        AuditLog.for_config(config).append("sign_in", identity.label, identity.summary())
+        log = AuditLog.for_config(config)
+        login = _login_key(claims)
+        if not _already_logged(log, identity.subject, login):
+            log.append("sign_in", identity.label, {**identity.summary(), "login": login})
         st.session_state[SIGNED_IN_KEY] = identity.subject
     except Exception as exc:  # the log may be unreachable: say so, keep the app usable
         st.warning(f"The sign-in could not be written to the audit log ({type(exc).__name__}).")
@@ -128,7 +158,7 @@ def current_identity(config: Config, config_dir: Path | None = None) -> Identity
         _sign_in_screen()
         st.stop()
     identity = resolve(config.access, claims)
-    _log_sign_in(config, identity)  # a refused sign-in is logged too (role: null)
+    _log_sign_in(config, identity, claims)  # a refused sign-in is logged too (role: null)
     if identity.role is None:
         _no_access(identity)
         st.stop()
