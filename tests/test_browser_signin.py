@@ -27,6 +27,7 @@ import secrets
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -394,8 +395,15 @@ def test_viewer_of_one_initiative_finds_the_other_nowhere(page: Any, setup: Sign
         assert A_ID in content or A_NAME in content, f"{label}: initiative A is missing"
         assert B_ID not in content and B_NAME not in content, f"{label} holds initiative B"
         wait_idle(page)
-    # each download is an export in the chain, by the viewer, of initiative A only
-    exports = [e for e in audit_entries(setup) if e.kind == "export"][exported:]
+    # each download is an export in the chain, by the viewer, of initiative A only; the
+    # download's on_click runs in the rerun the click starts, which may finish after the file
+    # arrived: wait for it (a missing entry still fails after the deadline)
+    deadline = time.monotonic() + PAGE_TIMEOUT
+    while True:
+        exports = [e for e in audit_entries(setup) if e.kind == "export"][exported:]
+        if len(exports) >= len(DOWNLOADS) or time.monotonic() > deadline:
+            break
+        time.sleep(0.25)
     assert [(e.actor, e.body.get("initiatives")) for e in exports] == [(VIEWER.email, [A_ID])] * 3
 
 
