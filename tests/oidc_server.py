@@ -15,16 +15,16 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pytest
+from managed_process import ManagedProcess, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 OIDC_DIR = ROOT / "tests" / "oidc"
@@ -101,24 +101,16 @@ def install_provider() -> str:
     return node
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class OidcProvider:
+class OidcProvider(ManagedProcess):
     """`node tests/oidc/provider.mjs` on 127.0.0.1:<free port>; a context manager that stops it."""
 
     def __init__(self, redirect_uris: list[str], log_path: Path) -> None:
+        super().__init__(log_path)
         self.redirect_uris = redirect_uris
-        self.port = _free_port()
+        self.port = free_port()
         self.issuer = f"http://127.0.0.1:{self.port}"
         self.metadata_url = f"{self.issuer}/.well-known/openid-configuration"
-        self.log_path = log_path
-        self.proc: subprocess.Popen[bytes] | None = None
         self.metadata: dict[str, Any] = {}
-        self._log: IO[bytes] | None = None
 
     def start(self, timeout: float = START_TIMEOUT) -> OidcProvider:
         node = install_provider()
@@ -126,11 +118,7 @@ class OidcProvider:
         for uri in self.redirect_uris:
             command += ["--redirect-uri", uri]
         command += ["--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET]
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        self._log = self.log_path.open("wb")
-        self.proc = subprocess.Popen(
-            command, cwd=OIDC_DIR, stdout=self._log, stderr=subprocess.STDOUT
-        )
+        self._spawn(command, cwd=OIDC_DIR)
         try:
             self._wait_ready(timeout)
         except BaseException:
@@ -155,34 +143,6 @@ class OidcProvider:
                 pass
             time.sleep(0.2)
         raise TimeoutError(f"no {self.metadata_url} after {timeout:.0f}s:\n{self.log_tail()}")
-
-    def log_tail(self, chars: int = 4000) -> str:
-        """The end of the provider's output (for failure messages)."""
-        if self._log is not None:
-            self._log.flush()
-        try:
-            return self.log_path.read_text(errors="replace")[-chars:]
-        except OSError:
-            return "(no log)"
-
-    def stop(self) -> None:
-        """Stop node (SIGTERM, then SIGKILL after 10 s)."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-        if self._log is not None:
-            self._log.close()
-            self._log = None
-
-    def __enter__(self) -> OidcProvider:
-        return self.start() if self.proc is None else self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 def auth_secrets(redirect_uri: str, provider: OidcProvider, cookie_secret: str) -> str:

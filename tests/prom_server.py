@@ -10,7 +10,6 @@ binaries skip the test with the reason, or fail it when PILOTWATCH_REQUIRE_SERVI
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from managed_process import free_port
 
 PROMETHEUS = Path("/usr/bin/prometheus")
 PROMTOOL = Path("/usr/bin/promtool")
@@ -44,13 +44,6 @@ def require_prometheus() -> None:
         if os.environ.get("PILOTWATCH_REQUIRE_SERVICES") == "1":
             pytest.fail(f"{reason} (PILOTWATCH_REQUIRE_SERVICES=1)")
         pytest.skip(reason)
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def openmetrics(families: Sequence[Family]) -> str:

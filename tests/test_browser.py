@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
-import subprocess
 import sys
 import time
 import urllib.error
@@ -33,9 +31,10 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pytest
+from managed_process import ManagedProcess, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "data" / "demo"
@@ -170,23 +169,16 @@ def ensure_demo() -> Path:
     return DEMO
 
 
-def free_port() -> int:
-    """A TCP port nothing listens on right now (127.0.0.1)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class StreamlitServer:
+class StreamlitServer(ManagedProcess):
     """`streamlit run app.py` on 127.0.0.1:<free port>; a context manager that always stops it."""
 
+    stop_timeout = 15.0
+
     def __init__(self, log_path: Path) -> None:
+        super().__init__(log_path)
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
-        self.log_path = log_path
-        self.proc: subprocess.Popen[bytes] | None = None
         self.rendered = False  # True once a page rendered (sources loaded, report computed)
-        self._log: IO[bytes] | None = None
 
     def start(self, timeout: float = HEALTH_TIMEOUT) -> StreamlitServer:
         ensure_demo()
@@ -194,9 +186,7 @@ class StreamlitServer:
         env["PYTHONUNBUFFERED"] = "1"
         streamlit = Path(sys.executable).with_name("streamlit")
         command = [str(streamlit)] if streamlit.exists() else [sys.executable, "-m", "streamlit"]
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        self._log = self.log_path.open("wb")
-        self.proc = subprocess.Popen(
+        self._spawn(
             [
                 *command,
                 "run",
@@ -212,8 +202,6 @@ class StreamlitServer:
             ],
             cwd=ROOT,
             env=env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
         )
         try:
             self._wait_healthy(timeout)
@@ -238,32 +226,6 @@ class StreamlitServer:
                 pass
             time.sleep(0.2)
         raise TimeoutError(f"no /_stcore/health after {timeout:.0f}s:\n{self.log_tail()}")
-
-    def log_tail(self, chars: int = 4000) -> str:
-        if self._log is not None:
-            self._log.flush()
-        try:
-            return self.log_path.read_text(errors="replace")[-chars:]
-        except OSError:
-            return "(no log)"
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=15)
-        if self._log is not None:
-            self._log.close()
-            self._log = None
-
-    def __enter__(self) -> StreamlitServer:
-        return self.start() if self.proc is None else self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 def launch_browser(playwright: Any) -> Any:

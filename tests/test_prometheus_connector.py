@@ -484,7 +484,7 @@ def test_timeout_on_every_request(fake: Any) -> None:
 
 
 def test_unreachable_server(tmp_path: Path) -> None:
-    from prom_server import free_port
+    from managed_process import free_port
 
     with pytest.raises(SourceUnavailable, match=r"cannot reach http://127\.0\.0\.1"):
         load(spec(f"http://127.0.0.1:{free_port()}", [AVAILABILITY], timeout=2))
