@@ -105,11 +105,16 @@ def compute_portfolio(
     config: Config,
     as_of: datetime,
     newest: pl.DataFrame | None = None,
+    pre: bk.PreBuckets | None = None,
 ) -> Portfolio:
     """Compute every metric family for every initiative, as of `as_of` (truncated to the minute).
 
     `newest` (source, initiative, newest), when the loader measured it, is the newest good row
     per source and initiative over all time; it spares freshness a second scan of the requests.
+    `pre`, when given, is a request pre-aggregate over a range that covers this instant's SLO
+    windows (a history's, shared by many instants; docs/metrics.md, "History"): only its minutes
+    in `[start, T)` count and the requests are not scanned for the SLOs. The windows' start must
+    then be a whole minute, as every window in whole minutes is.
     """
     as_of = as_of_instant(as_of)
     settings = config.settings
@@ -119,7 +124,14 @@ def compute_portfolio(
 
     with tracer.start_as_current_span("pilotwatch.metrics.slo") as span:
         start = earliest_start(config.slos, as_of)
-        pre = bk.pre_aggregate(_table(tables, "requests"), config.slos, start, as_of)
+        if pre is None:
+            pre = bk.pre_aggregate(_table(tables, "requests"), config.slos, start, as_of)
+        else:
+            # the same groups a scan of [start, T) gives: every minute key lies inside or outside
+            inside = (pl.col("bucket_start") >= lit_ts(start)) & (
+                pl.col("bucket_start") < lit_ts(as_of)
+            )
+            pre = bk.PreBuckets(frame=pre.frame.filter(inside), thresholds=pre.thresholds)
         provided = _table(tables, "sli_buckets").collect()
         # a bucket-fed SLO (indicator, or rows in the provided table) counts those rows alone
         fed = bk.bucket_fed(config.slos, provided)

@@ -301,6 +301,9 @@ def build_parser() -> argparse.ArgumentParser:
     from pilotwatch.cli_audit import add_audit_parsers  # here: cli_audit imports this module
 
     add_audit_parsers(sub, _as_of)
+    from pilotwatch.cli_history import add_history_parser  # here: it imports this module
+
+    add_history_parser(sub, _as_of)
     return parser
 
 
