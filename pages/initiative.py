@@ -10,7 +10,7 @@ from core.report import InitiativeReport, iso
 from metrics import series
 from ui import formats as fm
 from ui import labels as lb
-from ui import signoff
+from ui import signoff, trends
 from ui import widgets as w
 from ui.context import Context, context
 
@@ -355,6 +355,19 @@ def decisions(ctx: Context, item: InitiativeReport) -> None:
     signoff.section(signoff.signing(ctx), item, "initiative")
 
 
+def readiness_trends(ctx: Context, item: InitiativeReport) -> None:
+    """Score, lowest SLO budget, open sev 1-2 and compliance gaps over time (when opened)."""
+    box = st.expander(
+        f"Trends: score, SLO budget, open sev 1-2 and compliance gaps over the last "
+        f"{trends.HISTORY_WEEKS} weeks",
+        key="initiative_trends",
+        on_change="rerun",
+    )
+    if box.open:  # the history is computed only when someone opens it
+        with box:
+            trends.initiative_charts(trends.history(ctx), item)
+
+
 TABS = (
     ("Gate checklist", gate_checklist),
     ("Decisions", decisions),
@@ -374,6 +387,7 @@ def render(ctx: Context) -> None:
     if item is None:
         return
     overview(ctx, item)
+    readiness_trends(ctx, item)
     for tab, section in zip(
         st.tabs([title for title, _ in TABS]), (s for _, s in TABS), strict=True
     ):

@@ -11,6 +11,7 @@ from core.report import InitiativeReport
 from pilotwatch.report import views
 from ui import formats as fm
 from ui import labels as lb
+from ui import trends
 from ui import widgets as w
 from ui.context import Context, context
 
@@ -113,6 +114,20 @@ def initiatives_table(ctx: Context, items: list[InitiativeReport]) -> None:
             },
             key="portfolio_details",
         )  # fmt: skip
+
+
+def readiness_trends(ctx: Context, items: list[InitiativeReport]) -> None:
+    """Score and verdict per initiative over the history's instants (computed when opened)."""
+    st.subheader("Readiness over time")
+    box = st.expander(
+        f"Score and verdict per initiative: each Monday of the last {trends.HISTORY_WEEKS} "
+        "weeks, each decision and this as-of",
+        key="portfolio_trends",
+        on_change="rerun",
+    )
+    if box.open:  # the history is computed only when someone opens it
+        with box:
+            trends.portfolio_chart(trends.history(ctx), items)
 
 
 def why_each_verdict(ctx: Context, items: list[InitiativeReport]) -> None:
@@ -231,13 +246,15 @@ def funnel(ctx: Context, items: list[InitiativeReport]) -> None:
 
 
 def render(ctx: Context) -> None:
-    """The portfolio: verdict counts, the initiatives, why each verdict, dimensions, funnel."""
+    """The portfolio: verdict counts, the initiatives, trends, why each verdict, dimensions,
+    funnel."""
     w.header(ctx, "Portfolio", "Which pilots are ready for their next stage, and why")
     if w.no_initiatives(ctx):
         return
     items = ctx.items
     verdict_metrics(items)
-    for section in (initiatives_table, why_each_verdict, dimension_heatmap, funnel):
+    sections = (initiatives_table, readiness_trends, why_each_verdict, dimension_heatmap, funnel)
+    for section in sections:
         section(ctx, items)
 
 

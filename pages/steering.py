@@ -17,7 +17,7 @@ from pilotwatch.render import VERDICT_LABEL as REPORT_VERDICT
 from pilotwatch.report import compare, dumps
 from ui import formats as fm
 from ui import labels as lb
-from ui import signoff
+from ui import signoff, trends
 from ui import widgets as w
 from ui.context import Context, context
 
@@ -158,6 +158,27 @@ def what_changed(ctx: Context, shown: Report, ids: list[str], sign: signoff.Sign
         st.caption("Nothing to list under: " + "; ".join(empty) + ".")
 
 
+def since_last_review(ctx: Context, shown: Report, ids: list[str], sign: signoff.Signing) -> None:
+    """Per shown initiative: score and verdict at its last decision (else the previous instant
+    of the history) and now; computed when opened."""
+    box = st.expander(
+        "Score and verdict since the last review", key="steering_trends", on_change="rerun"
+    )
+    if not box.open:  # the history is computed only when someone opens it
+        return
+    with box:
+        changes = trends.review_changes(ctx, shown, sign, trends.history(ctx, sign))
+        if not changes:
+            st.caption("The history has no earlier instant to compare with.")
+            return
+        w.static_table(trends.change_rows(changes))
+        st.caption(
+            "Since each initiative's last decision at or before the as-of (its report as of "
+            "that instant, recomputed from today's data), else since the previous instant of "
+            "the readiness history (each Monday 00:00 UTC)."
+        )
+
+
 def top_risks(ctx: Context, shown: Report, ids: list[str]) -> None:
     """The ten highest-ranked open risk signals of the shown initiatives."""
     st.subheader("Top risks")
@@ -280,6 +301,7 @@ def render(ctx: Context) -> None:
     sign = signoff.signing(ctx)
     verdicts(ctx, shown, ids)
     what_changed(ctx, shown, ids, sign)
+    since_last_review(ctx, shown, ids, sign)
     for section in (top_risks, milestones_due):
         section(ctx, shown, ids)
     decisions(ctx, shown, ids, sign)

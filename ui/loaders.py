@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import streamlit as st
 
 from connectors.base import SourceHealth
@@ -26,6 +27,7 @@ from metrics.portfolio import Portfolio
 from pilotwatch.access import Identity, compute_visible, restrict, restrict_data
 from pilotwatch.config import Config, load_config
 from pilotwatch.engine import default_as_of, snapshot_dir
+from pilotwatch.history import compute_visible_history, history_frame
 from pilotwatch.sources import LoadedData, load_sources
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -171,3 +173,23 @@ def compute_cached(
     all the data, exactly as for an identity that sees everything.
     """
     return compute_visible(_config, _data, datetime.fromisoformat(as_of_iso), _identity)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def history_cached(
+    directory: str,
+    config_fp: str,
+    data_fp: str,
+    instants_iso: tuple[str, ...],
+    scope_key: str,
+    _config: Config,
+    _data: LoadedData,
+    _identity: Identity,
+) -> pl.DataFrame:
+    """One scope's readiness history at `instants_iso`: `pilotwatch history` for it.
+
+    Keyed like `compute_cached`, plus the instants; one row per (as-of, visible initiative),
+    the numbers of a single report at each instant (pilotwatch/history.py).
+    """
+    instants = [datetime.fromisoformat(text) for text in instants_iso]
+    return history_frame(compute_visible_history(_config, _data, instants, _identity))
