@@ -110,6 +110,11 @@ class FileConnector(Connector):
                     parts.append(part)
         return RawRead(parts=parts)
 
+    def table_files(self, table: str) -> list[Path]:
+        """The files feeding `table`, in read order (the incremental store's partitions)."""
+        pattern = self._patterns().get(table)
+        return [] if pattern is None else self._files(self.root, pattern)
+
     def _file_settings(self) -> FileSettings:
         return cast(FileSettings, self.settings)
 

@@ -51,7 +51,8 @@ def threshold_key(slo: Slo) -> Threshold | None:
     return (slo.threshold_op, float(slo.threshold_ms))
 
 
-def _good_latency(op: str, threshold: float) -> pl.Expr:
+def good_latency(op: str, threshold: float) -> pl.Expr:
+    """Whether a request is good for (op, threshold): the one rule, shared with the store."""
     # `le` (the default): good when duration_ms <= threshold; `lt`: strictly under it
     duration = pl.col("duration_ms")
     return duration < threshold if op == "lt" else duration <= threshold
@@ -69,7 +70,7 @@ def pre_aggregate(
         pl.col("timestamp").max().alias("newest"),
     ]
     aggs += [
-        _good_latency(op, t).sum().cast(pl.Int64).alias(threshold_column(i))
+        good_latency(op, t).sum().cast(pl.Int64).alias(threshold_column(i))
         for i, (op, t) in enumerate(thresholds)
     ]
     frame = (

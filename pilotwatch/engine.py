@@ -10,11 +10,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from metrics.buckets import PreBuckets
 from metrics.portfolio import Portfolio, compute_portfolio
+from metrics.slo import earliest_start
 from metrics.timewin import as_of_instant
 from pilotwatch.config import Config, load_config
 from pilotwatch.report import Report, build_report
 from pilotwatch.sources import LoadedData, load_sources
+from pilotwatch.store import pre_window
 
 
 @dataclass(frozen=True)
@@ -43,9 +46,29 @@ def snapshot_dir(config: Config) -> Path:
     return Path(config.root) / "data" / ".snapshots"
 
 
+def store_dir(config: Config) -> Path:
+    """Where the incremental pre-aggregate store is kept by default (docs/store.md)."""
+    return Path(config.root) / "data" / ".store"
+
+
+def stored_pre(
+    config: Config, data: LoadedData, start: datetime, end: datetime
+) -> PreBuckets | None:
+    """The request pre-aggregate of [start, end) from the store; None without a store.
+
+    Pass it as `compute_portfolio(..., pre=...)` for any instant whose SLO windows lie inside
+    [start, end] (a history shares one); the raw requests are then not scanned again.
+    """
+    if data.stored is None:
+        return None
+    return pre_window(data.stored, config.slos, start, end)
+
+
 def compute(config: Config, data: LoadedData, as_of: datetime) -> tuple[Portfolio, Report]:
     """Every metric frame and the schema-1 report for loaded data, as of `as_of`."""
-    portfolio = compute_portfolio(data.tables, config, as_of_instant(as_of), data.newest)
+    instant = as_of_instant(as_of)
+    pre = stored_pre(config, data, earliest_start(config.slos, instant), instant)
+    portfolio = compute_portfolio(data.tables, config, instant, data.newest, pre=pre)
     return portfolio, build_report(portfolio)
 
 
@@ -53,6 +76,6 @@ def run(config_dir: str | Path = "config", as_of: datetime | None = None) -> Run
     """Load config and sources, then `compute` as of `as_of` (default: the configured instant)."""
     config = load_config(config_dir)
     instant = as_of or default_as_of(config)
-    data = load_sources(config, snapshot_dir(config), until=instant)
+    data = load_sources(config, snapshot_dir(config), until=instant, store_dir=store_dir(config))
     portfolio, report = compute(config, data, instant)
     return Run(config=config, data=data, portfolio=portfolio, report=report)

@@ -24,13 +24,14 @@ from connectors.base import (
     SourceHealth,
     SourceSpec,
 )
+from connectors.file import FileConnector
 from connectors.sql import redact
 from core.canonical import SOURCE_COLUMN, TABLES, empty
 from core.durations import Duration
 from core.models import Config, PhiPattern, Source
 from metrics.slo import earliest_start
 from metrics.timewin import as_of_instant
-from pilotwatch import snapshots
+from pilotwatch import snapshots, store, store_files
 from pilotwatch.measure import NEWEST_SCHEMA, QUARANTINE_SCHEMA, Measured, measure
 
 # Above this many good rows a requests table is not snapshotted (it would cost as much disk and
@@ -54,6 +55,8 @@ class LoadedData:
     # (source, initiative, newest): the newest good row per source and initiative over all time,
     # measured during the load, so freshness never has to scan a big table again
     newest: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=NEWEST_SCHEMA))
+    # the store-backed sources' request buckets (docs/store.md); None without the store
+    stored: store.StoredRequests | None = None
 
 
 def spec_from_source(
@@ -93,14 +96,17 @@ def load_sources(
     *,
     now: datetime | None = None,
     until: datetime | None = None,
+    store_dir: Path | None = None,
 ) -> LoadedData:
     """Load every enabled source of `config` concurrently, each within its `load_timeout`.
 
     Health entries and concatenated frames are in config order, whatever finishes first.
     Connectors that count sli_buckets themselves fetch the range the SLOs need as of `until`
-    (default: `now`).
+    (default: `now`). The incremental store (docs/store.md) lives in `store_dir`, by default
+    `.store` beside `snapshot_dir` (none without one); PILOTWATCH_STORE=off disables it.
     """
     now = now or datetime.now(UTC)
+    store_root = store_files.resolve_dir(store_dir, snapshot_dir)
     window = fetch_range(config, until or now)
     jobs = [
         _Job(
@@ -120,7 +126,7 @@ def load_sources(
         if source.enabled
     ]
     for job in jobs:
-        job.start(snapshot_dir, now)
+        job.start(snapshot_dir, now, store_root)
     results = [job.result(snapshot_dir) for job in jobs]  # each waits until its own deadline
     parts: dict[str, list[pl.LazyFrame]] = {table: [] for table in TABLES}
     health: list[SourceHealth] = []
@@ -134,6 +140,7 @@ def load_sources(
         table: pl.concat(items, how="vertical") if items else empty(table).lazy()
         for table, items in parts.items()
     }
+    stored = _stored_requests(jobs, results) if store_root is not None else None
     bad_rows = pl.concat(quarantine) if quarantine else pl.DataFrame(schema=QUARANTINE_SCHEMA)
     newest = pl.DataFrame(
         [
@@ -143,10 +150,32 @@ def load_sources(
         ],
         schema=NEWEST_SCHEMA,
     )
-    return LoadedData(tables=tables, health=health, quarantine=bad_rows, newest=newest)
+    return LoadedData(
+        tables=tables, health=health, quarantine=bad_rows, newest=newest, stored=stored
+    )
 
 
 _Result = tuple[dict[str, pl.LazyFrame], SourceHealth, pl.DataFrame]
+
+
+def _stored_requests(jobs: list[_Job], results: list[_Result]) -> store.StoredRequests | None:
+    """The store-backed sources' buckets and the other sources' raw requests; None if none."""
+    backed = [job for job in jobs if job.stored is not None]
+    if not backed:
+        return None
+    names = frozenset(job.spec.name for job in backed)
+    others = [
+        frames["requests"].with_columns(pl.lit(job.spec.name).alias(SOURCE_COLUMN))
+        for job, (frames, _, _) in zip(jobs, results, strict=True)
+        if job.spec.name not in names and "requests" in frames
+    ]
+    if not others:
+        others = [empty("requests").lazy().with_columns(pl.lit("").alias(SOURCE_COLUMN))]
+    return store.StoredRequests(
+        parts=tuple(part for job in backed if job.stored for part in job.stored.parts),
+        sources=names,
+        others=pl.concat(others, how="vertical"),
+    )
 
 
 class _Job:
@@ -168,28 +197,34 @@ class _Job:
         self._result: _Result | None = None
         self._error: BaseException | None = None
         self._deadline = 0.0
+        self.stored: store.SourceStore | None = None  # set with the result, never after it
 
-    def start(self, snapshot_dir: Path | None, now: datetime) -> None:
+    def start(self, snapshot_dir: Path | None, now: datetime, store_root: Path | None) -> None:
         """Start loading; the deadline counts from here."""
         self._deadline = time.monotonic() + self.seconds
         context = contextvars.copy_context()  # the trace context follows the load
         thread = threading.Thread(
             target=context.run,
-            args=(self._run, snapshot_dir, now),
+            args=(self._run, snapshot_dir, now, store_root),
             name=f"pilotwatch-load-{self.spec.name}",
             daemon=True,
         )
         thread.start()
 
-    def _run(self, snapshot_dir: Path | None, now: datetime) -> None:
+    def _run(self, snapshot_dir: Path | None, now: datetime, store_root: Path | None) -> None:
+        stored: store.SourceStore | None = None
         try:
-            result: _Result | None = load_one(self.spec, snapshot_dir, now=now, commit=self._commit)
+            result: _Result | None
+            frames, state, bad, stored = _load(
+                self.spec, snapshot_dir, now, self._commit, store_root
+            )
+            result = (frames, state, bad)
             error: BaseException | None = None
         except BaseException as exc:  # even SystemExit: it fails this source, not the process
             result, error = None, exc
         with self._lock:
             if not self._abandoned:
-                self._result, self._error = result, error
+                self._result, self._error, self.stored = result, error, stored
                 self._done.set()
 
     def _commit(self) -> bool:
@@ -241,13 +276,25 @@ def load_one(
     *,
     now: datetime | None = None,
     commit: Callable[[], bool] = lambda: True,
+    store_dir: Path | None = None,
 ) -> _Result:
     """Load one source: (good frames without `source`, its health, its quarantined rows).
 
     `commit()` is asked right before the snapshot is replaced; when it says no, nothing is
-    written (the caller gave up on this load).
+    written (the caller gave up on this load). `store_dir`: the incremental store's folder.
     """
-    now = now or datetime.now(UTC)
+    frames, state, bad, _ = _load(spec, snapshot_dir, now or datetime.now(UTC), commit, store_dir)
+    return frames, state, bad
+
+
+def _load(
+    spec: SourceSpec,
+    snapshot_dir: Path | None,
+    now: datetime,
+    commit: Callable[[], bool],
+    store_root: Path | None,
+) -> tuple[dict[str, pl.LazyFrame], SourceHealth, pl.DataFrame, store.SourceStore | None]:
+    """`load_one`, plus the source's store entry when the store served its requests."""
     state = SourceHealth(source=spec.name, type=spec.type, tables=spec.tables, ok=False)
     attributes = {"source": spec.name, "type": spec.type}
     with _tracer.start_as_current_span("pilotwatch.source.load", attributes=attributes) as span:
@@ -255,7 +302,18 @@ def load_one(
         try:
             connector = registry.get(spec.type)(spec)
             load = connector.load()
-            measured = measure(spec, load)
+            stored = None
+            # a plugin may register another class as `file`: the store needs the built-in one
+            if (
+                store_root is not None
+                and store.applies(spec)
+                and isinstance(connector, FileConnector)
+            ):
+                stored = store.load_requests(spec, connector, store_root)
+            if stored is None:
+                measured = measure(spec, load)
+            else:
+                measured = measure(spec, load, {"requests": stored.counts})
         except Exception as exc:  # one source must never take the others down
             state.last_error = _message(exc)
             state.load_seconds = time.perf_counter() - started
@@ -264,7 +322,7 @@ def load_one(
             frames = _fallback(spec, snapshot_dir, state)
             span.set_attribute("using_snapshot", state.using_snapshot)
             span.set_attribute("rows", state.rows)
-            return frames, state, pl.DataFrame(schema=QUARANTINE_SCHEMA)
+            return frames, state, pl.DataFrame(schema=QUARANTINE_SCHEMA), None
         state.ok = True
         state.rows = sum(measured.rows.values())
         state.quarantined = measured.quarantined
@@ -274,13 +332,14 @@ def load_one(
         state.last_success = now
         state.warnings = [phi.redact_message(w, spec.phi_patterns) for w in load.warnings]
         if snapshot_dir is not None:
-            note = _write_snapshot(spec, snapshot_dir, measured, now, commit)
+            digests = {"requests": stored.digest} if stored else {}
+            note = _write_snapshot(spec, snapshot_dir, measured, now, commit, digests)
             if note:
                 state.warnings.append(note)
         state.load_seconds = time.perf_counter() - started
         span.set_attribute("rows", state.rows)
         span.set_attribute("quarantined", state.quarantined)
-        return measured.frames, state, measured.quarantine
+        return measured.frames, state, measured.quarantine, stored
 
 
 def _message(exc: BaseException) -> str:
@@ -299,8 +358,14 @@ def _write_snapshot(
     measured: Measured,
     now: datetime,
     commit: Callable[[], bool] = lambda: True,
+    digests: dict[str, str] | None = None,
 ) -> str | None:
-    """Write good rows to snapshot_dir/<source>/<table>.parquet; a note when something failed."""
+    """Write good rows to snapshot_dir/<source>/<table>.parquet; a note when something failed.
+
+    `digests` (the store's, per table) identify a big table's content without reading it, so an
+    unchanged store-backed table keeps its snapshot instead of being read again.
+    """
+    digests = digests or {}
     tables: dict[str, snapshots.TableToWrite] = {}
     for table, frame in measured.frames.items():
         rows = measured.rows[table]
@@ -313,6 +378,8 @@ def _write_snapshot(
         if table in measured.collected:  # small: a content hash is cheap
             data = measured.collected[table]
             info["hash"] = str(data.hash_rows(seed=0).sum())
+        elif table in digests:
+            info["hash"] = digests[table]
         tables[table] = snapshots.TableToWrite(data, info)
     folder = snapshots.folder_for(snapshot_dir, spec.name)
     try:
