@@ -10,7 +10,12 @@ Variants:
 - floor:  one Polars scan that buckets the requests per minute (timestamp and error only)
 - floor_dims: one Polars scan that buckets the SLO windows' requests per minute and SLO
   dimension (initiative, service, operation, environment): the least an SLO engine must read
-- report: the whole pilotwatch pipeline (load sources, every metric family, the JSON report)
+- report: the whole pilotwatch pipeline (load sources, every metric family, the JSON report),
+  without the incremental store (PILOTWATCH_STORE=off)
+- store_cold: the same report with an empty store (it is built during the run; docs/store.md)
+- store_warm_plus_one_day: the same report with a store that holds every requests file but the
+  newest day, which the run adds (the store was filled by an untimed run without that file)
+- store_warm: the same report with a store that holds every file
 - duckdb: the SLO numbers (good/total per SLO window and every burn-rate window) in DuckDB SQL
 - pandas: the same SLO numbers with pandas
 """
@@ -19,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -34,14 +40,55 @@ os.environ["PILOTWATCH_DATA"] = data_dir
 sys.path.insert(0, os.path.join(os.path.dirname(config_dir), "benchmarks"))
 import importlib
 import bench_variants as v
+if variant.startswith("store_"):
+    v.IMPORTS[variant] = v.IMPORTS["report"]
+    variant_fn = v.report  # the same work; the store's state is set up by the parent
+else:
+    variant_fn = getattr(v, variant)
 for module in v.IMPORTS.get(variant, ()):
     importlib.import_module(module)
 start = time.perf_counter()
-result = getattr(v, variant)(data_dir, config_dir)
+result = variant_fn(data_dir, config_dir)
 elapsed = time.perf_counter() - start
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({"seconds": elapsed, "peak_mib": peak, "result": result}))
 """
+
+
+STORE_VARIANTS = ("store_cold", "store_warm_plus_one_day", "store_warm")
+
+
+def store_dir(data: Path) -> Path:
+    """The store the store variants use (beside the benchmark data, never the project's)."""
+    return data / ".store-bench"
+
+
+def _child_env(variant: str, data: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("PILOTWATCH_STORE", None)
+    if variant in STORE_VARIANTS:
+        env["PILOTWATCH_STORE_DIR"] = str(store_dir(data))
+    else:
+        env["PILOTWATCH_STORE"] = "off"  # `report` is the store-less pipeline
+    return env
+
+
+def prepare_store(variant: str, data: Path, config: Path) -> None:
+    """Put the store in the variant's starting state (untimed, in its own process)."""
+    if variant == "store_warm":
+        if not any(store_dir(data).glob("*/*.json")):
+            run_child("store_cold", data, config)
+        return
+    shutil.rmtree(store_dir(data), ignore_errors=True)
+    if variant == "store_cold":
+        return
+    newest = sorted((data / "requests").glob("*.parquet"))[-1]
+    aside = data / f".{newest.name}.aside"
+    newest.rename(aside)  # a rename keeps the file's mtime: it comes back unchanged
+    try:
+        run_child("store_cold", data, config)
+    finally:
+        aside.rename(newest)
 
 
 def run_child(variant: str, data: Path, config: Path) -> dict[str, float | str]:
@@ -52,6 +99,7 @@ def run_child(variant: str, data: Path, config: Path) -> dict[str, float | str]:
         stderr=subprocess.PIPE,
         text=True,
         cwd=ROOT,
+        env=_child_env(variant, data),
     )
     stdout, stderr = proc.communicate()
     if proc.returncode:
@@ -92,6 +140,8 @@ def main() -> None:
     results: dict[str, list[dict[str, float | str]]] = {}
     for _ in range(args.repeat):
         for variant in args.variants.split(","):
+            if variant in STORE_VARIANTS:
+                prepare_store(variant, data, config)
             results.setdefault(variant, []).append(run_child(variant, data, config))
             last = results[variant][-1]
             print(
@@ -102,9 +152,10 @@ def main() -> None:
     for variant, row in best.items():
         print(f"| {variant} | {row['seconds']:.2f} s | {row['peak_mib']:.0f} MiB |")
     for floor in ("floor", "floor_dims"):
-        if floor in best and "report" in best:
-            ratio = best["report"]["seconds"] / best[floor]["seconds"]
-            print(f"report / {floor} = {ratio:.2f}x")
+        for work in ("report", *STORE_VARIANTS):
+            if floor in best and work in best:
+                ratio = best[work]["seconds"] / best[floor]["seconds"]
+                print(f"{work} / {floor} = {ratio:.2f}x")
     for other in ("duckdb", "pandas"):
         if other in best and "report" in best:
             ratio = best[other]["seconds"] / best["report"]["seconds"]

@@ -37,7 +37,7 @@ _INITIATIVE_NEWEST = {k: v for k, v in NEWEST_SCHEMA.items() if k != "source"}
 _BAD_SCHEMA = {LOCATION: pl.String(), REASON: pl.String()}
 # files summarised in one streaming pass: enough to keep both cores busy, few enough that the
 # grouped result of a batch stays small beside the 1 GB budget at 100 million requests
-BUILD_BATCH = 24
+BUILD_BATCH = 8
 _log = logging.getLogger("pilotwatch.store")
 
 
@@ -244,11 +244,13 @@ def _build(
             "thresholds": [list(t) for t in needed],
             **counts,
         }
+        frame = buckets.lazy()
         try:
-            sf.write_entry(folder, pid, manifest, buckets, bad)
+            written = sf.write_entry(folder, pid, manifest, buckets, bad)
+            frame = pl.scan_parquet(written)  # from disk: a cold load never holds every bucket
         except (OSError, pl.exceptions.PolarsError) as exc:  # a read-only disk: still report
             _log.warning("could not write store entry for %s: %s", path, exc)
-        out.append((manifest, _part(manifest, buckets.lazy()), bad if counts["bad"] else None))
+        out.append((manifest, _part(manifest, frame), bad if counts["bad"] else None))
     return out
 
 
@@ -288,7 +290,8 @@ def summarize(
         )
         .collect(engine="streaming")
     )
-    split = {key[0]: part for key, part in grouped.partition_by("_part", as_dict=True).items()}
+    parted = grouped.partition_by("_part", as_dict=True, maintain_order=False)
+    split = {key[0]: part for key, part in parted.items()}
     empty = grouped.clear()
     return [_summary(frame, split.get(i, empty)) for i, frame in enumerate(frames)]
 
@@ -314,7 +317,7 @@ def _summary(
             engine="streaming",
         )
         redacted_total += int(extra["n"].sum() or 0)
-    buckets = good.drop("_part", BAD, "_r").sort("bucket_start")
+    buckets = good.drop("_part", BAD, "_r")
     named = good.filter(pl.col("initiative").is_not_null()).group_by("initiative")
     newest = named.agg(pl.col("newest").max()).sort("initiative")
     starts = buckets["bucket_start"].drop_nulls()

@@ -155,18 +155,17 @@ def _temp(target: Path) -> Path:
 
 
 def _replace(temp: Path, target: Path) -> None:
-    with temp.open("rb") as handle:
-        os.fsync(handle.fileno())
+    # no fsync: a file a crash leaves torn fails its manifest checksum and is rebuilt
     os.replace(temp, target)
 
 
 def write_entry(
     folder: Path, pid: str, manifest: dict[str, Any], buckets: pl.DataFrame, bad: pl.DataFrame
-) -> None:
+) -> Path:
     """Write a partition atomically: both Parquet files, then the manifest with their hashes.
 
     A reader never sees a half-written file (temp name + rename); a manifest that names another
-    writer's Parquet files fails its checksum and is rebuilt.
+    writer's Parquet files fails its checksum and is rebuilt. Returns the buckets file.
     """
     folder.mkdir(parents=True, exist_ok=True)
     files: dict[str, dict[str, str]] = {}
@@ -181,6 +180,7 @@ def write_entry(
     temp = _temp(target)
     temp.write_text(json.dumps({**manifest, "files": files}, sort_keys=True), encoding="utf-8")
     _replace(temp, target)
+    return folder / files["buckets"]["name"]
 
 
 def remove_entry(folder: Path, pid: str) -> None:
