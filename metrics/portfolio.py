@@ -106,6 +106,7 @@ def compute_portfolio(
     as_of: datetime,
     newest: pl.DataFrame | None = None,
     pre: bk.PreBuckets | None = None,
+    buckets: pl.DataFrame | None = None,
 ) -> Portfolio:
     """Compute every metric family for every initiative, as of `as_of` (truncated to the minute).
 
@@ -114,7 +115,9 @@ def compute_portfolio(
     `pre`, when given, is a request pre-aggregate over a range that covers this instant's SLO
     windows (a history's, shared by many instants; docs/metrics.md, "History"): only its minutes
     in `[start, T)` count and the requests are not scanned for the SLOs. The windows' start must
-    then be a whole minute, as every window in whole minutes is.
+    then be a whole minute, as every window in whole minutes is. `buckets`, with `pre`, is
+    `buckets.combine` over that wider range (sorted); its minutes in `[start, T)` are this
+    instant's SLO buckets, exactly the rows `combine` would give for `[start, T)`.
     """
     as_of = as_of_instant(as_of)
     settings = config.settings
@@ -124,19 +127,24 @@ def compute_portfolio(
 
     with tracer.start_as_current_span("pilotwatch.metrics.slo") as span:
         start = earliest_start(config.slos, as_of)
+        # the same groups a scan of [start, T) gives: every minute key lies inside or outside
+        inside = (pl.col("bucket_start") >= lit_ts(start)) & (
+            pl.col("bucket_start") < lit_ts(as_of)
+        )
         if pre is None:
             pre = bk.pre_aggregate(_table(tables, "requests"), config.slos, start, as_of)
+            buckets = None  # only buckets over a shared pre-aggregate's range are cut
         else:
-            # the same groups a scan of [start, T) gives: every minute key lies inside or outside
-            inside = (pl.col("bucket_start") >= lit_ts(start)) & (
-                pl.col("bucket_start") < lit_ts(as_of)
-            )
             pre = bk.PreBuckets(frame=pre.frame.filter(inside), thresholds=pre.thresholds)
-        provided = _table(tables, "sli_buckets").collect()
-        # a bucket-fed SLO (indicator, or rows in the provided table) counts those rows alone
-        fed = bk.bucket_fed(config.slos, provided)
-        computed = bk.slo_buckets(pre, [s for s in config.slos if s.name not in fed])
-        buckets = bk.combine(computed, provided, config.slos, start, as_of)
+        if buckets is None:
+            provided = _table(tables, "sli_buckets").collect()
+            # a bucket-fed SLO (indicator, or rows in the provided table) counts those rows alone
+            fed = bk.bucket_fed(config.slos, provided)
+            computed = bk.slo_buckets(pre, [s for s in config.slos if s.name not in fed])
+            buckets = bk.combine(computed, provided, config.slos, start, as_of)
+        else:
+            # per-minute sums commute with the cut, and a filter keeps combine's order
+            buckets = buckets.filter(inside)
         slos = slo_table(buckets, config.slos, as_of, settings.low_traffic_budget_share)
         slo_sum = slo_summary(slos, ids)
         span.set_attribute("pilotwatch.slos", len(config.slos))

@@ -22,6 +22,7 @@ from metrics.portfolio import Portfolio, compute_portfolio
 from metrics.slo import earliest_start
 from metrics.timewin import as_of_instant, lit_ts
 from pilotwatch.access import Identity, restrict, restrict_portfolio
+from pilotwatch.engine import stored_pre
 from pilotwatch.report import Report, build_report
 from pilotwatch.sources import LoadedData
 
@@ -77,20 +78,28 @@ def _requests(data: LoadedData) -> pl.LazyFrame | None:
     return lazy
 
 
-def _newest_before(pre: bk.PreBuckets, before: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
-    """(source, initiative, newest request before T): the pre-aggregate's minutes and older rows."""
-    inside = (
-        pre.frame.filter(pl.col("bucket_start") < lit_ts(as_of))
-        .group_by("source", "initiative")
-        .agg(pl.col("newest").max())
-        .cast(OBSERVED_SCHEMA)  # type: ignore[arg-type]
-    )
-    return (
-        pl.concat([before, inside])
-        .group_by("source", "initiative")
-        .agg(pl.col("newest").max())
-        .cast(OBSERVED_SCHEMA)  # type: ignore[arg-type]
-    )
+def _newest_by_instant(
+    slim: pl.DataFrame, before: pl.DataFrame, instants: Sequence[datetime], low: datetime
+) -> dict[datetime, pl.DataFrame]:
+    """(source, initiative, newest request before T) per instant, each minute slice read once.
+
+    The newest before T is the newest of the rows before the shared range (`before`) and of the
+    pre-aggregate's minutes in [low, T); sorted instants add only the minutes since the last.
+    """
+    out: dict[datetime, pl.DataFrame] = {}
+    running, since = before.cast(OBSERVED_SCHEMA), low  # type: ignore[arg-type]
+    for t in sorted(instants):
+        step = slim.filter(
+            (pl.col("bucket_start") >= lit_ts(since)) & (pl.col("bucket_start") < lit_ts(t))
+        ).select("source", "initiative", "newest")
+        running = (
+            pl.concat([running, step.cast(OBSERVED_SCHEMA)])  # type: ignore[arg-type]
+            .group_by("source", "initiative")
+            .agg(pl.col("newest").max())
+            .cast(OBSERVED_SCHEMA)  # type: ignore[arg-type]
+        )
+        out[t], since = running, t
+    return out
 
 
 def history_portfolios(
@@ -101,8 +110,10 @@ def history_portfolios(
 ) -> list[Portfolio]:
     """Every instant's Portfolio (sorted, whole minutes), the requests read once for all.
 
-    Freshness needs each source's newest request before T: it is the pre-aggregate's newest
-    before T, else the newest before the shared range (one pass over the older rows), handed to
+    The pre-aggregate comes from the store when the sources were loaded with one, else from one
+    scan of the requests. Freshness needs each source's newest request before T: it is the
+    pre-aggregate's newest before T, else the newest before the shared range (one pass over the
+    rows older than the range, which Parquet statistics skip when there are none), handed to
     `compute_portfolio` as `newest` with the request table emptied, so no instant reads the raw
     requests again. An instant whose windows start off a whole minute (a `90s` window) cannot
     be cut from minute buckets: it is computed from the raw requests, as a single report is.
@@ -114,18 +125,46 @@ def history_portfolios(
     if requests is None or not shared:
         return [finish(compute_portfolio(data.tables, config, t, data.newest)) for t in points]
     low, high = min(starts[t] for t in shared), max(shared)
-    pre = bk.pre_aggregate(requests, config.slos, low, high)
+    # the store's minute buckets when the sources were loaded with one (docs/store.md)
+    pre = stored_pre(config, data, low, high) or bk.pre_aggregate(requests, config.slos, low, high)
     before = newest_by_source(requests, "timestamp", low).collect(engine="streaming")
+    # every SLO's minute buckets over the whole range, once, as `compute_portfolio` combines
+    # them; each instant only cuts its [start, T) from them
+    provided = data.tables["sli_buckets"].collect() if "sli_buckets" in data.tables else None
+    buckets = _combined(pre, provided, config, low, high)
+    # with the buckets made, freshness needs only (source, initiative, minute) -> newest
+    slim = bk.PreBuckets(
+        frame=pre.frame.group_by("source", "initiative", "bucket_start").agg(
+            pl.col("newest").max()
+        ),
+        thresholds=pre.thresholds,
+    )
+    del pre  # the widest frame of the history: free it before the instants run
+    newest = _newest_by_instant(slim.frame, before, shared, low)
     no_requests = {**data.tables, "requests": empty("requests").lazy().pipe(_with_source)}
     out = []
     for t in points:
         if t in shared:
-            newest = _newest_before(pre, before, t)
-            portfolio = compute_portfolio(no_requests, config, t, newest, pre)
+            portfolio = compute_portfolio(no_requests, config, t, newest[t], slim, buckets)
         else:
             portfolio = compute_portfolio(data.tables, config, t, data.newest)
         out.append(finish(portfolio))
     return out
+
+
+def _combined(
+    pre: bk.PreBuckets,
+    provided: pl.DataFrame | None,
+    config: Config,
+    start: datetime,
+    end: datetime,
+) -> pl.DataFrame:
+    """`buckets.combine` over the shared range, as `compute_portfolio` does for one instant."""
+    if provided is None:
+        provided = empty("sli_buckets")
+    fed = bk.bucket_fed(config.slos, provided)
+    computed = bk.slo_buckets(pre, [s for s in config.slos if s.name not in fed])
+    return bk.combine(computed, provided, config.slos, start, end)
 
 
 def _with_source(frame: pl.LazyFrame) -> pl.LazyFrame:

@@ -7,7 +7,11 @@ Hand-made portfolio (all instants UTC):
 - beta, source `batch` (freshness 1d): 4 requests every day at 12:00 from 2026-10-20 to
   2026-11-05, then nothing.
 - beta, source `lab` (freshness 1d): 2 requests at 12:00 on 2026-09-01 (before every range a
-  history reads), 10-20..10-22 and 11-12..11-17: stale in between, with rows after those T.
+  history reads), 10-20..10-22 and 11-12..11-17, and one at 11-02 00:00:30: stale in between,
+  with rows after those T.
+- alpha's bucket-fed SLO `alpha-feed`, source `feed`: one provided sli_bucket a day at
+  10:30:20 (floored to 10:30), good 9 of 10, every day 2026-10-20..11-17 (estimate on 11-15),
+  and a row for an SLO nobody configured.
 - source `ops`: alpha's sev 2 incident opened 2026-11-03 08:00, resolved 2026-11-10 08:00.
 SLOs: one availability SLO per initiative, 7d window, target 0.9. Gate `production` (both
 initiatives are in limited_production): min budget remaining >= 0 and no open sev 1-2, blocking.
@@ -34,6 +38,7 @@ from pilotwatch.history import (
     compute_visible_history,
     default_instants,
     history_frame,
+    history_portfolios,
     trend_rows,
 )
 from pilotwatch.report import dumps
@@ -61,11 +66,13 @@ def _config() -> Config:
         Source(name="web", type="file", tables=["requests"], initiatives=["alpha"]),
         Source(name="batch", type="file", tables=["requests"], freshness="1d"),
         Source(name="lab", type="file", tables=["requests"], freshness="1d", initiatives=["beta"]),
+        Source(name="feed", type="file", tables=["sli_buckets"]),
         Source(name="ops", type="file", tables=["incidents"], initiatives=["alpha"]),
     ]
     slos = [
         slo("alpha-avail", initiative="alpha", target=0.9, window="7d"),
         slo("beta-avail", initiative="beta", target=0.9, window="7d"),
+        slo("alpha-feed", initiative="alpha", target=0.8, window="7d"),
     ]
     return config([initiative("alpha"), initiative("beta")], slos, gates=gates, sources=sources)
 
@@ -81,6 +88,8 @@ def _data() -> LoadedData:
     lab = [at("09-01"), *_days("10-20", "10-22"), *_days("11-12", "11-17")]
     for day in lab:
         rows += req_block(day + timedelta(hours=12), 2, 0, "lab", initiative="beta")
+    # inside the minute of the instant 11-02 00:00, so after it: it must not count for it
+    rows += req_block(at("11-02") + timedelta(seconds=30), 1, 0, "lab", initiative="beta")
     incidents = frame(
         "incidents",
         [
@@ -94,6 +103,13 @@ def _data() -> LoadedData:
         ],
         "ops",
     )
+    feed_rows = [
+        {"slo": "alpha-feed", "bucket_start": day + timedelta(hours=10, minutes=30, seconds=20),
+         "good": 9, "total": 10, "estimate": day == at("11-15")}
+        for day in _days("10-20", "11-17")
+    ]  # fmt: skip
+    feed_rows.append({"slo": "nobody", "bucket_start": at("11-01"), "good": 1, "total": 1})
+    feed = frame("sli_buckets", feed_rows, "feed")
     reqs = requests(rows)
     # the loader's newest over all time, as pilotwatch/measure.py measures it
     newest = pl.concat(
@@ -105,7 +121,9 @@ def _data() -> LoadedData:
         ]
     )
     return LoadedData(
-        tables={"requests": reqs.lazy(), "incidents": incidents.lazy()}, health=[], newest=newest
+        tables={"requests": reqs.lazy(), "incidents": incidents.lazy(), "sli_buckets": feed.lazy()},
+        health=[],
+        newest=newest,
     )
 
 
@@ -146,8 +164,13 @@ def test_every_history_report_is_the_single_report_at_its_instant() -> None:
     ]  # fmt: skip
     history = compute_history(cfg, data, instants)
     assert [r.as_of for r in history] == instants
-    for instant, report in zip(instants, history, strict=True):
-        assert dumps(report) == dumps(compute(cfg, data, instant)[1]), instant
+    portfolios = history_portfolios(cfg, data, instants)
+    for instant, report, portfolio in zip(instants, history, portfolios, strict=True):
+        single_portfolio, single_report = compute(cfg, data, instant)
+        assert dumps(report) == dumps(single_report), instant
+        # the frames pages chart from, too: the same minute buckets, in the same order
+        assert portfolio.buckets.equals(single_portfolio.buckets), instant
+        assert portfolio.freshness.equals(single_portfolio.freshness), instant
 
 
 def _by(reports: Any) -> dict[tuple[datetime, str], dict[str, Any]]:
@@ -168,6 +191,21 @@ def test_history_numbers_by_hand() -> None:
     # 11-18 12:00, window [11-11 12:00, 11-18 12:00): days 11-11..11-17 = 70 plus the 00:00
     # request = 71; errors 11-11, 11-12 (2 x 5) + 1 = 11 -> good 60
     assert (slo_at[AS_OF].good, slo_at[AS_OF].total) == (60, 71)
+    # alpha-feed at 11-16 00:00: days 11-09..11-15 in the window, 7 x (9 of 10); 11-15's row is
+    # an estimate; at 11-02: 10-26..11-01, no estimate
+    feed = {
+        t: next(s for s in item.slos if s.name == "alpha-feed") for t, item in alpha.items() if item
+    }
+    assert (feed[at("11-16")].good, feed[at("11-16")].total, feed[at("11-16")].estimate) == (
+        63,
+        70,
+        True,
+    )
+    assert (feed[at("11-02")].good, feed[at("11-02")].total, feed[at("11-02")].estimate) == (
+        63,
+        70,
+        False,
+    )
     trend = _by(history)
     # the sev 2 incident is open from 11-03 08:00 to 11-10 08:00
     assert [trend[(t, "alpha")]["open_sev12"] for t in (at("11-02"), DECIDED, at("11-09"))] == [
@@ -204,9 +242,12 @@ def test_a_viewers_history_omits_other_initiatives() -> None:
         assert dumps(report) == dumps(compute_visible(cfg, data, instant, _viewer())[1])
         assert [i.id for i in report.initiatives] == ["alpha"]
         assert "beta" not in dumps(report)
-        # batch lists no initiative: once it delivered beta's rows it serves beta only and is
-        # not shown to alpha's viewer; before it delivered anything it counts against everyone
-        shown = ["batch", "ops", "web"] if instant == BEFORE_DATA else ["ops", "web"]
+        # batch and feed list no initiative: once batch delivered beta's rows it serves beta
+        # only and is not shown to alpha's viewer (feed delivers alpha's buckets); before they
+        # delivered anything they count against everyone
+        shown = ["feed", "ops", "web"]
+        if instant == BEFORE_DATA:
+            shown = ["batch", *shown]
         assert [s.source for s in report.sources] == shown
     assert set(history_frame(history)["initiative"]) == {"alpha"}
 
@@ -307,3 +348,19 @@ def test_cli_history_errors_exit_3(project: Path, tmp_path: Path) -> None:
         main(["history", "--as-of", "2026-11-18T12:00:00Z", "--config", conf, "--json", unwritable])
         == 3
     )
+
+
+def test_demo_history_equals_single_reports_at_every_instant() -> None:
+    from app_helpers import ensure_demo
+
+    from pilotwatch.engine import run
+
+    ensure_demo()
+    result = run(Path(__file__).resolve().parent.parent / "config")
+    # the demo's as-of is Monday 2026-11-16 12:00: Mondays 08-24 .. 11-16, the as-of, and a
+    # mid-week instant as a decision would add
+    instants = default_instants(result.report.as_of, 13, [at("11-11", 15, 45)])
+    assert len(instants) == 15
+    history = compute_history(result.config, result.data, instants)
+    for instant, report in zip(instants, history, strict=True):
+        assert dumps(report) == dumps(compute(result.config, result.data, instant)[1]), instant
