@@ -38,6 +38,7 @@ _BAD_SCHEMA = {LOCATION: pl.String(), REASON: pl.String()}
 # files summarised in one streaming pass: enough to keep both cores busy, few enough that the
 # grouped result of a batch stays small beside the 1 GB budget at 100 million requests
 BUILD_BATCH = 8
+KEEP_THRESHOLDS = 16  # good-latency columns a partition keeps at most (the needed ones first)
 _log = logging.getLogger("pilotwatch.store")
 
 
@@ -112,22 +113,32 @@ def load_requests(spec: SourceSpec, connector: FileConnector, root: Path) -> Sou
     digest = hashlib.sha256(key.encode())
     files = connector.table_files("requests")
     found: list[_Found | None] = []
+    carry: set[bk.Threshold] = set()  # thresholds stale entries held: kept when rebuilding
     misses: list[tuple[int, Path, str, dict[str, Any]]] = []
     for path in files:
         pid = sf.partition_id(path)
         fp = sf.fingerprint(path)
         digest.update(repr(sorted(fp.items())).encode())
-        hit = _lookup(folder, pid, key, fp, needed)
+        hit = _lookup(folder, pid, key, fp, needed, carry)
         if hit is None:
             misses.append((len(found), path, pid, {"key": key, "fingerprint": fp}))
         found.append(hit)
     for start in range(0, len(misses), BUILD_BATCH):
         batch = misses[start : start + BUILD_BATCH]
-        built = _build(spec, type(connector), folder, batch, needed)
+        built = _build(spec, type(connector), folder, batch, _keep(needed, carry))
         for (index, *_), result in zip(batch, built, strict=True):
             found[index] = result
     _prune(folder, {sf.partition_id(path) for path in files})
     return _combine(spec.name, [f for f in found if f is not None], digest.hexdigest())
+
+
+def _keep(needed: tuple[bk.Threshold, ...], carry: set[bk.Threshold]) -> tuple[bk.Threshold, ...]:
+    """The needed thresholds plus those the old entries held (up to KEEP_THRESHOLDS in all).
+
+    Keeping them makes switching an SLO's threshold back free (no read of the files).
+    """
+    extra = sorted(carry - set(needed))[: max(0, KEEP_THRESHOLDS - len(needed))]
+    return tuple(sorted({*needed, *extra}))
 
 
 def _combine(source: str, found: list[_Found], digest: str) -> SourceStore:
@@ -185,9 +196,17 @@ def _part(manifest: dict[str, Any], frame: pl.LazyFrame) -> StoredPart:
 
 
 def _lookup(
-    folder: Path, pid: str, key: str, fp: dict[str, Any], needed: tuple[bk.Threshold, ...]
+    folder: Path,
+    pid: str,
+    key: str,
+    fp: dict[str, Any],
+    needed: tuple[bk.Threshold, ...],
+    carry: set[bk.Threshold],
 ) -> _Found | None:
-    """A stored partition that matches the key, the fingerprint and the thresholds; else None."""
+    """A stored partition that matches the key, the fingerprint and the thresholds; else None.
+
+    An entry that lacks only a threshold adds the thresholds it has to `carry`.
+    """
     try:
         entry = sf.read_entry(folder, pid)
         if entry is None:
@@ -201,6 +220,7 @@ def _lookup(
             return None
         stored = {(str(op), float(value)) for op, value in manifest["thresholds"]}
         if not set(needed) <= stored:  # a new threshold: the file must be read again
+            carry.update(stored)
             return None
         bad = pl.read_parquet(entry.bad) if manifest["bad"] else None
         part = _part(manifest, pl.scan_parquet(entry.buckets))

@@ -166,6 +166,13 @@ def test_a_changed_threshold_recomputes_and_a_known_one_does_not(
     again = load(wider, folder)
     assert store.STATS.reads == [] and store.STATS.hits == 3
     assert report_text(wider, again) == no_store(wider, monkeypatch)[0]
+    # back to 300 ms: the rebuild kept le 300 beside le 450, so nothing is read
+    store.STATS.reset()
+    back = make_config(root)
+    data = load(back, folder)
+    assert store.STATS.reads == [] and store.STATS.hits == 3
+    assert good_total(back, data) == {"avail": (6, 9), "fast": (6, 9)}
+    assert report_text(back, data) == no_store(back, monkeypatch)[0]
 
 
 def test_a_deleted_file_no_longer_counts(
