@@ -332,8 +332,7 @@ def _load(
         state.last_success = now
         state.warnings = [phi.redact_message(w, spec.phi_patterns) for w in load.warnings]
         if snapshot_dir is not None:
-            digests = {"requests": stored.digest} if stored else {}
-            note = _write_snapshot(spec, snapshot_dir, measured, now, commit, digests)
+            note = _write_snapshot(spec, snapshot_dir, measured, now, commit)
             if note:
                 state.warnings.append(note)
         state.load_seconds = time.perf_counter() - started
@@ -358,14 +357,8 @@ def _write_snapshot(
     measured: Measured,
     now: datetime,
     commit: Callable[[], bool] = lambda: True,
-    digests: dict[str, str] | None = None,
 ) -> str | None:
-    """Write good rows to snapshot_dir/<source>/<table>.parquet; a note when something failed.
-
-    `digests` (the store's, per table) identify a big table's content without reading it, so an
-    unchanged store-backed table keeps its snapshot instead of being read again.
-    """
-    digests = digests or {}
+    """Write good rows to snapshot_dir/<source>/<table>.parquet; a note when something failed."""
     tables: dict[str, snapshots.TableToWrite] = {}
     for table, frame in measured.frames.items():
         rows = measured.rows[table]
@@ -378,8 +371,6 @@ def _write_snapshot(
         if table in measured.collected:  # small: a content hash is cheap
             data = measured.collected[table]
             info["hash"] = str(data.hash_rows(seed=0).sum())
-        elif table in digests:
-            info["hash"] = digests[table]
         tables[table] = snapshots.TableToWrite(data, info)
     folder = snapshots.folder_for(snapshot_dir, spec.name)
     try:
