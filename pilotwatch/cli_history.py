@@ -68,7 +68,7 @@ def _history(args: argparse.Namespace) -> int:
     from pilotwatch.access import service_identity
     from pilotwatch.audit.decisions import decisions, log_config_change
     from pilotwatch.audit.store import AuditError
-    from pilotwatch.engine import default_as_of, snapshot_dir
+    from pilotwatch.engine import default_as_of, snapshot_dir, store_dir
     from pilotwatch.history import compute_visible_history, default_instants
     from pilotwatch.sources import load_sources
 
@@ -88,7 +88,8 @@ def _history(args: argparse.Namespace) -> int:
     log = _audit_log(config)
     # only decisions on initiatives the identity may see: an instant must not tell of others
     decided = [d.as_of for d in decisions(log) if identity.may_see(d.initiative)]
-    data = load_sources(config, snapshot_dir(config), until=as_of)
+    # through the pre-aggregate store (docs/store.md): another run reuses its minute buckets
+    data = load_sources(config, snapshot_dir(config), until=as_of, store_dir=store_dir(config))
     _source_notes(data.health)
     instants = default_instants(as_of, args.weeks, decided)
     reports = compute_visible_history(config, data, instants, identity)

@@ -2,8 +2,9 @@
 
 docs/metrics.md, "History": each instant's report is exactly the single report
 `engine.compute(config, data, T)` gives. The requests are pre-aggregated once over the widest
-range any instant needs; every instant then filters that pre-aggregate to its own `[start, T)`,
-so the raw requests are read once for the whole history, not once per instant.
+range any instant needs (from the store's minute buckets when there is one) and every SLO's
+buckets are combined once over it; every instant then cuts its own `[start, T)` from them, so
+the requests are read once for the whole history, not once per instant.
 """
 
 from __future__ import annotations
@@ -132,11 +133,9 @@ def history_portfolios(
     # them; each instant only cuts its [start, T) from them
     provided = data.tables["sli_buckets"].collect() if "sli_buckets" in data.tables else None
     buckets = _combined(pre, provided, config, low, high)
-    # with the buckets made, freshness needs only (source, initiative, minute) -> newest
+    # with the buckets made, freshness reads only (source, initiative, minute, newest)
     slim = bk.PreBuckets(
-        frame=pre.frame.group_by("source", "initiative", "bucket_start").agg(
-            pl.col("newest").max()
-        ),
+        frame=pre.frame.select("source", "initiative", "bucket_start", "newest"),
         thresholds=pre.thresholds,
     )
     del pre  # the widest frame of the history: free it before the instants run
@@ -163,7 +162,15 @@ def _combined(
     if provided is None:
         provided = empty("sli_buckets")
     fed = bk.bucket_fed(config.slos, provided)
-    computed = bk.slo_buckets(pre, [s for s in config.slos if s.name not in fed])
+    counted = [s for s in config.slos if s.name not in fed]
+    # each SLO filters only its (initiative, environment)'s rows, not the whole range's
+    groups = pre.frame.partition_by("initiative", "environment", as_dict=True)
+    parts = [
+        bk.slo_buckets(bk.PreBuckets(frame, pre.thresholds), mine)
+        for key, frame in groups.items()
+        if (mine := [s for s in counted if (s.initiative, s.environment) == key])
+    ]
+    computed = pl.concat(parts) if parts else bk.slo_buckets(pre, [])
     return bk.combine(computed, provided, config.slos, start, end)
 
 
