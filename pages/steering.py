@@ -159,8 +159,8 @@ def what_changed(ctx: Context, shown: Report, ids: list[str], sign: signoff.Sign
 
 
 def since_last_review(ctx: Context, shown: Report, ids: list[str], sign: signoff.Signing) -> None:
-    """Per shown initiative: score and verdict at its last decision (else the previous instant
-    of the history) and now; computed when opened."""
+    """Per shown initiative: score and verdict at its last decision (else a week earlier) and
+    now; computed when opened."""
     box = st.expander(
         "Score and verdict since the last review", key="steering_trends", on_change="rerun"
     )
@@ -174,8 +174,8 @@ def since_last_review(ctx: Context, shown: Report, ids: list[str], sign: signoff
         w.static_table(trends.change_rows(changes))
         st.caption(
             "Since each initiative's last decision at or before the as-of (its report as of "
-            "that instant, recomputed from today's data), else since the previous instant of "
-            "the readiness history (each Monday 00:00 UTC)."
+            "that instant, recomputed from today's data), else since the newest instant of "
+            "the readiness history a week or more before it (each Monday 00:00 UTC)."
         )
 
 

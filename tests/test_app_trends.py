@@ -25,9 +25,11 @@ from ui import labels as lb
 from ui import loaders, trends
 
 # the demo's as-of (settings.demo_as_of) is Monday 2026-11-16 12:00 UTC; the history's
-# Mondays 00:00 UTC before it: the previous one is 2026-11-16 00:00 (12 hours earlier)
+# Mondays 00:00 UTC at or before it: the last one is 2026-11-16 00:00 (12 hours earlier), the
+# newest a week or more before it 2026-11-09 00:00 (16 12:00 - 7 days = 09 12:00; 09 00:00 <= it)
 DEMO_AS_OF = datetime(2026, 11, 16, 12, 0, tzinfo=UTC)
 PREVIOUS = datetime(2026, 11, 16, 0, 0, tzinfo=UTC)
+WEEK_EARLIER = datetime(2026, 11, 9, 0, 0, tzinfo=UTC)
 A, B = "sepsis-ews", "prior-auth"
 WORD = {"go": "GO", "conditional": "CONDITIONAL", "no_go": "NO-GO"}  # how the trends write them
 
@@ -43,6 +45,9 @@ def _demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     with pytest.MonkeyPatch.context() as mp:
         mp.delenv(loaders.CONFIG_ENV, raising=False)
         mp.setenv("PILOTWATCH_AUDIT_URL", f"sqlite:///{audit}")
+        # a pre-aggregate store of this module's own (docs/store.md): other test runs rebuild
+        # the shared data/.store at the same time
+        mp.setenv("PILOTWATCH_STORE_DIR", str(tmp_path_factory.mktemp("trends-store")))
         yield
 
 
@@ -71,10 +76,11 @@ def _frame() -> pl.DataFrame:
     )
 
 
-def test_change_since_the_previous_instant() -> None:
+def test_change_since_a_week_earlier() -> None:
     change = trends.change_since(_frame(), "a", T3, None)
-    # the instant before T3 is T2: CONDITIONAL at 62.5, now GO at 87.5; 87.5 - 62.5 = +25.0
-    assert (change.since, change.basis) == (T2, "previous instant")
+    # T3 - 7 days = 11-09 12:00; the newest instant at or before it is T2 (11-09 00:00):
+    # CONDITIONAL at 62.5, now GO at 87.5; 87.5 - 62.5 = +25.0
+    assert (change.since, change.basis) == (T2, "a week earlier")
     assert (change.verdict_then, change.verdict_now) == ("conditional", "go")
     assert (change.score_then, change.score_now, change.delta) == (62.5, 87.5, 25.0)
 
@@ -90,7 +96,9 @@ def test_change_since_a_decision_and_an_undecided_score() -> None:
 
 
 def test_change_since_says_which_instant_is_missing() -> None:
-    with pytest.raises(LookupError, match="no instant before"):
+    # exactly a week counts: T2 - 7 days = 11-02 00:00 = T1
+    assert trends.change_since(_frame(), "a", T2, None).since == T1
+    with pytest.raises(LookupError, match="no instant a week or more before"):
         trends.change_since(_frame(), "a", T1, None)
     with pytest.raises(LookupError, match="no history row as of 2026-11-09"):
         trends.change_since(_frame(), "b", T3, T2)
@@ -161,12 +169,12 @@ def test_steering_since_the_last_review(demo_run: engine.Run) -> None:
     table = frame(at, "since", "verdict then", "verdict now", "change")
     rows = {r["initiative"]: r for r in table.to_dict("records")}
     assert set(rows) == {i.name for i in demo_run.report.initiatives}
-    before = engine.compute(demo_run.config, demo_run.data, PREVIOUS)[1]
+    before = engine.compute(demo_run.config, demo_run.data, WEEK_EARLIER)[1]
     for item in demo_run.report.initiatives:
         then = before.initiative(item.id)
         assert then is not None
         shown = rows[item.name]
-        assert shown["since"] == "2026-11-16 00:00 UTC (previous instant)"
+        assert shown["since"] == "2026-11-09 00:00 UTC (a week earlier)"
         if item.readiness.score is not None and then.readiness.score is not None:
             expected = item.readiness.score - then.readiness.score
             assert shown["change"] == f"{expected:+.1f}", item.id
@@ -176,7 +184,10 @@ def test_steering_since_the_last_review(demo_run: engine.Run) -> None:
 
 
 @pytest.fixture()
-def viewer_config(tmp_path: Path) -> Iterator[Path]:
+def viewer_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    # a store of its own: this config's sources are the same files under another root, and a
+    # store rebuilt for them would replace the files the other loads of this module still scan
+    monkeypatch.setenv("PILOTWATCH_STORE_DIR", str(tmp_path / "store"))
     viewer = {"role": "viewer", "emails": ["v@example.org"], "initiatives": [A]}
     rules = {"access": {"rules": [viewer]}}
     shutil.copytree(ROOT / "config", tmp_path / "config")
@@ -245,7 +256,7 @@ def test_steering_since_a_decision_uses_its_as_of(
     rows = {r["initiative"]: r for r in frame(at, "since", "change").to_dict("records")}
     a, b = demo_run.config.initiative(A), demo_run.config.initiative(B)
     assert rows[a.name]["since"] == "2026-11-03 15:30 UTC (decision)"
-    assert rows[b.name]["since"] == "2026-11-16 00:00 UTC (previous instant)"
+    assert rows[b.name]["since"] == "2026-11-09 00:00 UTC (a week earlier)"
     before, now = then.initiative(A), demo_run.report.initiative(A)
     assert before is not None and now is not None
     assert rows[a.name]["verdict then"] == lb.VERDICT_LABEL[before.readiness.verdict]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import altair as alt
 import polars as pl
@@ -31,17 +31,22 @@ from ui import widgets as w
 from ui.context import Context
 
 HISTORY_WEEKS = 13
+# without a decision, "the last review" is the newest instant of the history a week or more
+# before the as-of (the Monday 00:00 of the as-of's own day would compare a report with itself)
+REVIEW_GAP = timedelta(days=7)
 VERDICTS = ("go", "conditional", "no_go")
 VERDICT_SHAPE = alt.Scale(
     domain=[lb.VERDICT_WORD[v] for v in VERDICTS],
     range=["circle", "triangle-up", "cross"],
 )
-SERIES = (  # (column, title, axis format) of the Initiative page's four trends
-    ("score", "score", "d"),
-    ("min_budget_remaining", "lowest SLO budget remaining", "%"),
-    ("open_sev12", "open sev 1-2 incidents", "d"),
-    ("gap_count", "compliance gaps", "d"),
+SERIES = (  # (column, heading, axis title, axis format) of the Initiative page's four trends
+    ("score", "Score", "score", "d"),
+    ("min_budget_remaining", "Lowest SLO budget remaining", "budget remaining", "%"),
+    ("open_sev12", "Open sev 1-2 incidents", "open sev 1-2", "d"),
+    ("gap_count", "Compliance gaps", "gaps", "d"),
 )
+# the instants in UTC (Mondays 00:00 UTC), whatever the browser's time zone
+TIME_AXIS = alt.X("as_of:T", title=None, scale=alt.Scale(type="utc"), axis=alt.Axis(format="%b %d"))
 
 
 def instants(ctx: Context, records: Iterable[DecisionRecord] = ()) -> tuple[datetime, ...]:
@@ -101,11 +106,11 @@ def shown_rows(frame: pl.DataFrame, ids: Sequence[str]) -> pl.DataFrame:
 
 def _score_layers(data: pl.DataFrame) -> alt.LayerChart:
     """Score as a grey line with a point per instant, coloured and shaped by the verdict."""
-    base = alt.Chart(data).encode(x=alt.X("as_of:T", title=None))
+    base = alt.Chart(data).encode(x=TIME_AXIS)
     line = base.mark_line(color=lb.OKABE["grey"]).encode(
         y=alt.Y("score:Q", title="score", scale=alt.Scale(domain=[0, 100]))
     )
-    legend = alt.Legend(orient="bottom", title="verdict")
+    legend = alt.Legend(orient="top", title=None)
     points = base.mark_point(filled=True, size=70, opacity=1).encode(
         y="score:Q",
         color=alt.Color("verdict word:N", scale=lb.VERDICT_SCALE, legend=legend),
@@ -149,10 +154,10 @@ def initiative_charts(frame: pl.DataFrame, item: InitiativeReport) -> None:
     if data.height == 0:
         w.empty("readiness history", "The history needs at least one computed as-of instant.")
         return
-    cells = st.columns(2)
-    for n, (column, title, axis) in enumerate(SERIES):
-        with cells[n % 2]:
-            st.markdown(f"**{title.capitalize()}**")
+    cells = [*st.columns(2), *st.columns(2)]  # two rows: each row's charts line up
+    for cell, (column, heading, title, axis) in zip(cells, SERIES, strict=True):
+        with cell:
+            st.markdown(f"**{heading}**")
             if column == "score":
                 spec: alt.Chart | alt.LayerChart = _score_layers(data)
             else:
@@ -160,14 +165,12 @@ def initiative_charts(frame: pl.DataFrame, item: InitiativeReport) -> None:
                     alt.Chart(data)
                     .mark_line(point=True, color=lb.OKABE["blue"])
                     .encode(
-                        x=alt.X("as_of:T", title=None),
+                        x=TIME_AXIS,
                         y=alt.Y(f"{column}:Q", title=title, axis=alt.Axis(format=axis)),
                         tooltip=["as of", alt.Tooltip(f"{column}:Q", title=title)],
                     )
                 )
-            w.chart(
-                spec.properties(height=160), f"{title.capitalize()} of {item.name} per instant."
-            )
+            w.chart(spec.properties(height=160), f"{heading} of {item.name} per instant.")
     w.table(
         data.select(
             "as of",
@@ -200,7 +203,7 @@ class Change:
     initiative: str
     name: str
     since: datetime
-    basis: str  # "decision" or "previous instant"
+    basis: str  # "decision" or "a week earlier"
     verdict_then: str
     verdict_now: str
     score_then: float | None
@@ -215,17 +218,17 @@ class Change:
 
 
 def change_since(frame: pl.DataFrame, iid: str, now: datetime, then: datetime | None) -> Change:
-    """The change of `iid` from `then` (None: the instant before `now`) to `now`.
+    """The change of `iid` from `then` (None: the newest instant a week or more before `now`).
 
     Raises LookupError when the history has no row at one of the two instants.
     """
     rows = frame.filter(pl.col("initiative") == iid).sort("as_of")
     basis = "decision"
     if then is None:
-        earlier = rows.filter(pl.col("as_of") < now)
+        earlier = rows.filter(pl.col("as_of") <= now - REVIEW_GAP)
         if earlier.height == 0:
-            raise LookupError(f"{iid}: no instant before {now.isoformat()} in the history")
-        then, basis = earlier.get_column("as_of")[-1], "previous instant"
+            raise LookupError(f"{iid}: no instant a week or more before {now.isoformat()}")
+        then, basis = earlier.get_column("as_of")[-1], "a week earlier"
     picked = {}
     for at in (then, now):
         found = rows.filter(pl.col("as_of") == at)
@@ -248,7 +251,7 @@ def change_since(frame: pl.DataFrame, iid: str, now: datetime, then: datetime | 
 def review_changes(
     ctx: Context, shown: Report, sign: signoff.Signing, frame: pl.DataFrame
 ) -> list[Change]:
-    """Per shown initiative: the change since its last decision, else since the instant before."""
+    """Per shown initiative: the change since its last decision, else since a week earlier."""
     changes = []
     for item in shown.initiatives:
         record = compare.baseline_decision(signoff.history(sign, item.id), ctx.as_of)
