@@ -9,7 +9,7 @@ the requests are read once for the whole history, not once per instant.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 
 import polars as pl
@@ -103,13 +103,13 @@ def _newest_by_instant(
     return out
 
 
-def history_portfolios(
+def iter_portfolios(
     config: Config,
     data: LoadedData,
     instants: Sequence[datetime],
     finish: Callable[[Portfolio], Portfolio] = lambda p: p,
-) -> list[Portfolio]:
-    """Every instant's Portfolio (sorted, whole minutes), the requests read once for all.
+) -> Iterator[Portfolio]:
+    """Every instant's Portfolio (sorted, whole minutes), one at a time, the requests read once.
 
     The pre-aggregate comes from the store when the sources were loaded with one, else from one
     scan of the requests. Freshness needs each source's newest request before T: it is the
@@ -124,7 +124,9 @@ def history_portfolios(
     starts = {t: earliest_start(config.slos, t) for t in points}
     shared = [t for t in points if _whole_minute(starts[t])]
     if requests is None or not shared:
-        return [finish(compute_portfolio(data.tables, config, t, data.newest)) for t in points]
+        for t in points:
+            yield finish(compute_portfolio(data.tables, config, t, data.newest))
+        return
     low, high = min(starts[t] for t in shared), max(shared)
     # the store's minute buckets when the sources were loaded with one (docs/store.md)
     pre = stored_pre(config, data, low, high) or bk.pre_aggregate(requests, config.slos, low, high)
@@ -141,14 +143,19 @@ def history_portfolios(
     del pre  # the widest frame of the history: free it before the instants run
     newest = _newest_by_instant(slim.frame, before, shared, low)
     no_requests = {**data.tables, "requests": empty("requests").lazy().pipe(_with_source)}
-    out = []
     for t in points:
         if t in shared:
             portfolio = compute_portfolio(no_requests, config, t, newest[t], slim, buckets)
         else:
             portfolio = compute_portfolio(data.tables, config, t, data.newest)
-        out.append(finish(portfolio))
-    return out
+        yield finish(portfolio)
+
+
+def history_portfolios(
+    config: Config, data: LoadedData, instants: Sequence[datetime]
+) -> list[Portfolio]:
+    """`iter_portfolios` as a list (every instant's frames kept: for tests and small histories)."""
+    return list(iter_portfolios(config, data, instants))
 
 
 def _combined(
@@ -182,7 +189,8 @@ def _with_source(frame: pl.LazyFrame) -> pl.LazyFrame:
 
 def compute_history(config: Config, data: LoadedData, instants: Sequence[datetime]) -> list[Report]:
     """The report at each instant (sorted, whole minutes): exactly `engine.compute`'s report."""
-    return [build_report(p) for p in history_portfolios(config, data, instants)]
+    # one portfolio alive at a time: its frames (minute buckets) go once its report is built
+    return [build_report(p) for p in iter_portfolios(config, data, instants)]
 
 
 def compute_visible_history(
@@ -190,7 +198,7 @@ def compute_visible_history(
 ) -> list[Report]:
     """`compute_history` for one identity: each report is `access.compute_visible`'s."""
     restricted = restrict(config, identity)
-    portfolios = history_portfolios(
+    portfolios = iter_portfolios(
         restricted, data, instants, lambda p: restrict_portfolio(p, identity)
     )
     return [build_report(p) for p in portfolios]
