@@ -301,15 +301,19 @@ def _load(
         started = time.perf_counter()
         try:
             connector = registry.get(spec.type)(spec)
-            load = connector.load()
             stored = None
             # a plugin may register another class as `file`: the store needs the built-in one
-            if (
+            backed = (
                 store_root is not None
                 and store.applies(spec)
                 and isinstance(connector, FileConnector)
-            ):
-                stored = store.load_requests(spec, connector, store_root)
+            )
+            if backed and spec.tables == ("requests",):
+                load, stored = store.load_deferred(spec, connector, store_root)  # type: ignore[arg-type]
+            else:
+                load = connector.load()
+                if backed:
+                    stored = store.load_requests(spec, connector, store_root)  # type: ignore[arg-type]
             if stored is None:
                 measured = measure(spec, load)
             else:

@@ -14,15 +14,25 @@ import glob
 import hashlib
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import polars as pl
+from polars.io.plugins import register_io_source
 
-from connectors.base import BAD, LOCATION, REASON, REDACTED, REDACTED_BAD, SourceSpec
+from connectors import phi
+from connectors.base import (
+    BAD,
+    LOCATION,
+    REASON,
+    REDACTED,
+    REDACTED_BAD,
+    SourceLoad,
+    SourceSpec,
+)
 from connectors.file import FileConnector
 from core.canonical import SCHEMAS
 from core.models import Slo
@@ -78,6 +88,7 @@ class SourceStore:
     counts: StoredCounts
     parts: tuple[StoredPart, ...]
     digest: str  # the key and every partition's fingerprint: the same digest, the same rows
+    warnings: tuple[str, ...] = ()  # the connector's notes on these files, in file order
 
 
 @dataclass(frozen=True)
@@ -132,6 +143,55 @@ def load_requests(spec: SourceSpec, connector: FileConnector, root: Path) -> Sou
     return _combine(spec.name, [f for f in found if f is not None], digest.hexdigest())
 
 
+def load_deferred(
+    spec: SourceSpec, connector: FileConnector, root: Path
+) -> tuple[SourceLoad, SourceStore]:
+    """A requests-only file source from the store, its raw rows a plan built only if collected.
+
+    The contract's checks that do not read data run first (settings, identifier refusal), with
+    the same errors as `Connector.load`; every row the store summarised went through the whole
+    contract when its file was read. The raw requests (`LoadedData.tables`) are a deferred
+    source: the per-file connector plans are built only when something collects them (a
+    snapshot, freshness looking back before a source's newest row), predicates pushed down.
+    """
+    connector.validated(spec.name, spec.settings)
+    phi.refuse_spec(spec)
+    stored = load_requests(spec, connector, root)
+    files = connector.table_files("requests")
+    frame = _deferred_requests(spec, type(connector), files)
+    return SourceLoad(spec.name, {"requests": frame}, list(stored.warnings)), stored
+
+
+def _deferred_requests(
+    spec: SourceSpec, connector_type: type[FileConnector], files: list[Path]
+) -> pl.LazyFrame:
+    """The source's conformed requests as a lazy source that runs the contract on collect."""
+
+    def plan() -> pl.LazyFrame:
+        return connector_type(spec).load().frames["requests"]
+
+    def schema() -> pl.Schema:
+        # every file conforms to the same columns; one file's plan is enough to know them
+        sample = next((p for p in files if p.stat().st_size), files[0]) if files else None
+        if sample is None:
+            return plan().collect_schema()
+        return connector_type(_single_file(spec, sample)).load().frames["requests"].collect_schema()
+
+    def batches(
+        columns: list[str] | None, predicate: pl.Expr | None, n_rows: int | None, size: int | None
+    ) -> Iterator[pl.DataFrame]:
+        frame = plan()
+        if predicate is not None:
+            frame = frame.filter(predicate)
+        if columns is not None:
+            frame = frame.select(columns)
+        if n_rows is not None:
+            frame = frame.head(n_rows)
+        yield from frame.collect_batches(chunk_size=size, engine="streaming")
+
+    return register_io_source(batches, schema=schema, explain_name="pilotwatch store raw")
+
+
 def _keep(needed: tuple[bk.Threshold, ...], carry: set[bk.Threshold]) -> tuple[bk.Threshold, ...]:
     """The needed thresholds plus those the old entries held (up to KEEP_THRESHOLDS in all).
 
@@ -146,21 +206,29 @@ def _combine(source: str, found: list[_Found], digest: str) -> SourceStore:
     parts: list[StoredPart] = []
     totals = [0, 0, 0]
     newest: list[datetime] = []
-    by_initiative: list[pl.DataFrame] = [_initiative_frame({})]
+    by_initiative: dict[str, datetime] = {}
     bad_rows: list[pl.DataFrame] = []
     kept = 0
+    warnings: list[str] = []
     for manifest, part, bad in found:
         parts.append(replace(part, source=source))
+        warnings += [note for note in manifest["warnings"] if note not in warnings]
         totals[0] += manifest["total"]
         totals[1] += manifest["bad"]
         totals[2] += manifest["redacted"]
         if manifest["newest"]:
             newest.append(datetime.fromisoformat(manifest["newest"]))
-        by_initiative.append(_initiative_frame(manifest["by_initiative"]))
+        for name, text in manifest["by_initiative"].items():
+            instant = datetime.fromisoformat(text)
+            if name not in by_initiative or instant > by_initiative[name]:
+                by_initiative[name] = instant
         if bad is not None and kept < QUARANTINE_KEEP:
             bad_rows.append(bad.head(QUARANTINE_KEEP - kept))
             kept += bad_rows[-1].height
-    initiatives = pl.concat(by_initiative).group_by("initiative").agg(pl.col("newest").max())
+    initiatives = pl.DataFrame(
+        {"initiative": list(by_initiative), "newest": list(by_initiative.values())},
+        schema=_INITIATIVE_NEWEST,
+    )
     counts = StoredCounts(
         total=totals[0],
         bad=totals[1],
@@ -169,17 +237,7 @@ def _combine(source: str, found: list[_Found], digest: str) -> SourceStore:
         by_initiative=initiatives,
         quarantine=pl.concat(bad_rows) if bad_rows else pl.DataFrame(schema=_BAD_SCHEMA),
     )
-    return SourceStore(counts, tuple(parts), digest)
-
-
-def _initiative_frame(values: dict[str, str]) -> pl.DataFrame:
-    return pl.DataFrame(
-        {
-            "initiative": list(values),
-            "newest": [datetime.fromisoformat(v) for v in values.values()],
-        },
-        schema=_INITIATIVE_NEWEST,
-    )
+    return SourceStore(counts, tuple(parts), digest, tuple(warnings))
 
 
 _Found = tuple[dict[str, Any], StoredPart, pl.DataFrame | None]
@@ -250,18 +308,22 @@ def _build(
 ) -> list[_Found]:
     """Read files through the connector contract, summarise them in one pass, store each."""
     frames = []
+    notes: list[list[str]] = []
     for _, path, _, _ in batch:
         with STATS._lock:
             STATS.reads.append(str(path.resolve()))
-        frames.append(connector_type(_single_file(spec, path)).load().frames["requests"])
+        load = connector_type(_single_file(spec, path)).load()
+        frames.append(load.frames["requests"])
+        notes.append(list(load.warnings))  # dropped identifier columns, as the full load says
     out: list[_Found] = []
-    for (_, path, pid, manifest), (buckets, counts, bad) in zip(
-        batch, summarize(frames, needed), strict=True
+    for (_, path, pid, manifest), (buckets, counts, bad), warnings in zip(
+        batch, summarize(frames, needed), notes, strict=True
     ):
         manifest = {
             **manifest,
             "format": sf.STORE_FORMAT,
             "thresholds": [list(t) for t in needed],
+            "warnings": warnings,
             **counts,
         }
         frame = buckets.lazy()

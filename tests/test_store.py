@@ -63,9 +63,13 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     store.STATS.reset()
 
 
-def make_config(root: Path, threshold: float = 300.0) -> Config:
+def make_config(root: Path, threshold: float = 300.0, freshness: str | None = None) -> Config:
     source = Source(
-        name="web", type="file", tables=["requests"], settings={"path": "data/requests/*.csv"}
+        name="web",
+        type="file",
+        tables=["requests"],
+        settings={"path": "data/requests/*.csv"},
+        freshness=freshness,
     )
     slos = [
         slo("avail", window="7d", target=0.5),
@@ -271,3 +275,41 @@ def test_the_demo_report_is_byte_identical_with_and_without_the_store(
     assert text(True) == expected  # warm
     assert store.STATS.reads == [] and store.STATS.hits > 0
     assert pl.read_parquet(next(folder.glob("*/*.buckets.parquet"))).height > 0
+
+
+def test_the_raw_rows_behind_the_store_serve_freshness_looking_back(
+    root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # one more day, 02-01. As of 02-20 the SLO windows ([02-13, 02-20)) hold no request, the
+    # newest row before T is 02-01 11:15 (stale: freshness 1h) and the source has rows after T:
+    # only the raw rows (the store's deferred plan) can tell freshness that newest row
+    write_day(root, "2026-02-01")
+    cfg, folder = make_config(root, freshness="1h"), tmp_path / "store"
+    past = datetime(2026, 2, 20, tzinfo=UTC)
+    load(cfg, folder)
+    warm = load(cfg, folder)
+    assert store.STATS.hits == 4
+    portfolio, report = compute(cfg, warm, past)
+    [row] = portfolio.freshness.iter_rows(named=True)
+    assert row["newest"] == datetime(2026, 2, 1, 11, 15, tzinfo=UTC) and row["stale"]
+    with monkeypatch.context() as patch:
+        patch.setenv("PILOTWATCH_STORE", "off")
+        plain = load(cfg, None)
+    assert dumps(report) == dumps(compute(cfg, plain, past)[1])
+
+
+def test_dropped_identifier_columns_are_reported_from_the_store_too(
+    root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = root / "data" / "requests" / "2026-03-01.csv"
+    lines = path.read_text().splitlines()
+    # one more column, `mrn`: the connector drops it and says so
+    path.write_text("\n".join([lines[0] + ",mrn"] + [f"{x},12345" for x in lines[1:]]) + "\n")
+    cfg, folder = make_config(root), tmp_path / "store"
+    _, plain = no_store(cfg, monkeypatch)
+    assert any("mrn" in w for w in plain.health[0].warnings)
+    load(cfg, folder)
+    warm = load(cfg, folder)
+    assert store.STATS.hits == 3
+    assert warm.health[0].warnings == plain.health[0].warnings
+    assert report_text(cfg, warm) == report_text(cfg, plain)
