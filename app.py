@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.context import build_context
+from ui.context import build_context, mark_routed, route_first_run
 from ui.registry import PAGES
 from ui.widgets import banners
 
 st.set_page_config(page_title="pilotwatch", page_icon="🩺", layout="wide")
 
+route_first_run()  # a server's first run: before any widget exists (ui/context.py says why)
 ctx = build_context()
 pages = {
     spec.path: st.Page(
@@ -24,6 +25,7 @@ pages = {
     for spec in PAGES
 }
 current = st.navigation(list(pages.values()))
+mark_routed()
 if st.session_state.pop("_pw_go_landing", False) and current is not pages[ctx.role.landing]:
     # query_params={}: a plain switch_page would try to clear the URL and refuse, because the
     # sidebar widgets are bound to it (the widgets keep their values either way)

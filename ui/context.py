@@ -30,6 +30,8 @@ from ui.registry import PAGES, ROLES, Role
 from ui.sidebar import sidebar
 
 CONTEXT_KEY = "_pw_context"
+# Set once a run of app.py has routed through its own st.navigation (see `route_first_run`).
+_routed = False
 
 
 @dataclass(frozen=True)
@@ -192,6 +194,41 @@ def context(page_file: str) -> Context:
     if ctx is None:
         _through_router(page_file)
     return ctx  # type: ignore[no-any-return]
+
+
+def route_first_run() -> None:
+    """Until app.py has routed once in this process, register its pages and rerun (no widget).
+
+    Streamlit starts a server in its pages/-folder mode and runs the first session's first run
+    of app.py inside that mode, under another page hash than every later run. A widget's
+    identity includes that hash, so the sidebar widgets of that one run were not those of the
+    next run: the next run (a changed as-of date) dropped their values, the time fell back to
+    the clock and the URL lost `as_of_date`. Registering the navigation ends that mode for the
+    whole server; the rerun (same URL, same landing page) builds every widget in the lasting one.
+    """
+    if _routed or st.session_state.get("_pw_routed_once"):
+        return
+    st.session_state["_pw_routed_once"] = True  # this session's rerun goes on (no loop)
+    st.navigation(
+        [st.Page(s.path, title=s.title, default=s.path == _url_landing()) for s in PAGES],
+        position="hidden",
+    )
+    st.rerun()
+
+
+def mark_routed() -> None:
+    """Record that app.py routed through its own navigation (later runs skip the extra rerun)."""
+    global _routed
+    _routed = True
+
+
+def _url_landing() -> str:
+    """The landing page of the role in the URL (its label, as the bound selectbox writes it)."""
+    wanted = st.session_state.get("role") or st.query_params.get("role")
+    for key, role in ROLES.items():
+        if wanted in (key, role.label):
+            return role.landing
+    return next(iter(ROLES.values())).landing
 
 
 def _through_router(page_file: str) -> NoReturn:

@@ -27,6 +27,16 @@ def _set_as_of(value: datetime) -> None:
     st.session_state["as_of_time"] = value.time().replace(tzinfo=None)
 
 
+def _pin() -> None:
+    """Re-set both as-of widgets to their values, so the URL carries the date and the time."""
+    # the user's change alone would put only that widget in the URL, and a link with the date
+    # alone opens at the recipient's default time: another instant than the one shown here.
+    # Both are set: the server's copy of the URL would otherwise drop the one just changed.
+    for key in ("as_of_date", "as_of_time"):
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
 def _reload() -> None:
     st.session_state["_pw_nonce"] = st.session_state.get("_pw_nonce", 0) + 1
 
@@ -72,8 +82,23 @@ def _as_of(fallback: datetime) -> datetime:
         st.session_state["as_of_date"] = fallback.date()
     if "as_of_time" not in st.session_state and "as_of_time" not in st.query_params:
         st.session_state["as_of_time"] = fallback.time().replace(tzinfo=None)
-    day = side.date_input("As-of date (UTC)", key="as_of_date", bind="query-params")
-    moment = side.time_input("As-of time (UTC)", key="as_of_time", step=60, bind="query-params")
+    # value=None: the widgets' own default is "empty", never today or the clock time, so a
+    # chosen as-of always differs from it and the bound widget always writes it to the URL
+    day = side.date_input(
+        "As-of date (UTC)",
+        value=None,
+        key="as_of_date",
+        bind="query-params",
+        on_change=_pin,
+    )
+    moment = side.time_input(
+        "As-of time (UTC)",
+        value=None,
+        key="as_of_time",
+        step=60,
+        bind="query-params",
+        on_change=_pin,
+    )
     side.button("Reset as-of to default", on_click=_set_as_of, args=(fallback,), width="stretch")
     return as_of_instant(datetime.combine(day or fallback.date(), moment or dtime(0), UTC))
 
