@@ -170,13 +170,15 @@ def _combined(
         provided = empty("sli_buckets")
     fed = bk.bucket_fed(config.slos, provided)
     counted = [s for s in config.slos if s.name not in fed]
-    # each SLO filters only its (initiative, environment)'s rows, not the whole range's
-    groups = pre.frame.partition_by("initiative", "environment", as_dict=True)
-    parts = [
-        bk.slo_buckets(bk.PreBuckets(frame, pre.thresholds), mine)
-        for key, frame in groups.items()
-        if (mine := [s for s in counted if (s.initiative, s.environment) == key])
-    ]
+    # each SLO filters only its (initiative, environment)'s rows, not the whole range's; one
+    # such slice alive at a time
+    parts = []
+    for initiative, environment in sorted({(s.initiative, s.environment) for s in counted}):
+        mine = [s for s in counted if (s.initiative, s.environment) == (initiative, environment)]
+        rows = pre.frame.filter(
+            (pl.col("initiative") == initiative) & (pl.col("environment") == environment)
+        )
+        parts.append(bk.slo_buckets(bk.PreBuckets(rows, pre.thresholds), mine))
     computed = pl.concat(parts) if parts else bk.slo_buckets(pre, [])
     return bk.combine(computed, provided, config.slos, start, end)
 
