@@ -9,11 +9,12 @@ metrics/series.py and pilotwatch/report/ (views, compare). Nothing here computes
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import streamlit as st
 
@@ -26,6 +27,7 @@ from pilotwatch.engine import default_as_of
 from pilotwatch.sources import LoadedData
 from ui import loaders
 from ui.auth import current_identity
+from ui.formats import plain
 from ui.registry import PAGES, ROLES, Role
 from ui.sidebar import sidebar
 
@@ -110,6 +112,50 @@ def filter_ids(
     return keep
 
 
+class LoadProgress:
+    """A status box naming each source as it loads, then the report step (cache misses only).
+
+    It is the loader's `on_progress(source_name, done, total)` callback, called in the script's
+    thread, so the box exists only when sources are really read: a warm visit leaves an empty
+    placeholder and no flicker.
+    """
+
+    def __init__(self) -> None:
+        self._holder = st.empty()
+        self._status: Any = None
+
+    def __call__(self, source_name: str, done: int, total: int) -> None:
+        """`done` of `total` sources loaded, `source_name` the one just finished (or started)."""
+        if self._status is None:
+            self._status = self._holder.status(f"Loading {total} source(s)…", expanded=True)
+        if done:
+            self._status.write(f"Loaded **{plain(source_name)}** ({done} of {total})")
+        else:
+            self._status.write(f"Loading **{plain(source_name)}** …")
+        self._status.update(label=f"Loading sources: {done} of {total} loaded…")
+
+    def computing(self, instant: datetime) -> None:
+        """The sources are in: say that the report is computed next."""
+        if self._status is not None:
+            self._status.update(label=f"Computing the report as of {iso(instant)}…")
+
+    def finish(self) -> None:
+        """Remove the box: the page renders in its place."""
+        self._holder.empty()
+
+
+def _load_data(
+    directory: Path, config_fp: str, data_fp: str, full: Config, progress: LoadProgress
+) -> LoadedData:
+    """The cached sources, with the progress callback when the cached loader takes one."""
+    # ui/loaders.py passes `_on_progress` on to pilotwatch.sources.load_sources once both
+    # take it; until then the cache's own "Loading sources…" spinner is shown
+    if "_on_progress" in inspect.signature(loaders.load_data_cached).parameters:
+        load: Callable[..., LoadedData] = loaders.load_data_cached
+        return load(str(directory), config_fp, data_fp, full, _on_progress=progress)
+    return loaders.load_data_cached(str(directory), config_fp, data_fp, full)
+
+
 def _config(directory: Path, config_fp: str, secrets: Mapping[str, str]) -> Config:
     """The cached configuration; a configuration error stops the app with every error listed."""
     try:
@@ -146,7 +192,8 @@ def build_context() -> Context:
     role_key, as_of, filters = sidebar(config, fallback, identity)
     # sources load once for everyone (the full config); what a session sees is cut per scope
     data_fp = loaders.data_fingerprint(full, st.session_state.get("_pw_nonce", 0))
-    loaded = loaders.load_data_cached(str(directory), config_fp, data_fp, full)
+    progress = LoadProgress()
+    loaded = _load_data(directory, config_fp, data_fp, full, progress)
     scope = identity.scope_key
     data = loaders.visible_data_cached(config_fp, data_fp, scope, full, loaded, identity)
 
@@ -155,7 +202,9 @@ def build_context() -> Context:
             str(directory), config_fp, data_fp, instant.isoformat(), scope, full, loaded, identity
         )
 
+    progress.computing(as_of)
     portfolio, report = computed(as_of)
+    progress.finish()
     selected = filter_ids(report.initiatives, filters)
     ctx = Context(
         config_dir=directory,
