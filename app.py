@@ -8,12 +8,16 @@ runs for an anonymous visitor or an identity without a role.
 
 from __future__ import annotations
 
+import os
+import time
+
 import streamlit as st
 
 from ui.context import build_context, mark_routed, route_first_run
 from ui.registry import PAGES
 from ui.widgets import banners
 
+_started, _cpu = time.perf_counter(), time.thread_time()  # PILOTWATCH_TIMING=1: see the end
 st.set_page_config(page_title="pilotwatch", page_icon="🩺", layout="wide")
 
 route_first_run()  # a server's first run: before any widget exists (ui/context.py says why)
@@ -32,3 +36,9 @@ if st.session_state.pop("_pw_go_landing", False) and current is not pages[ctx.ro
     st.switch_page(pages[ctx.role.landing], query_params={})
 banners(ctx)
 current.run()
+if os.environ.get("PILOTWATCH_TIMING") == "1":  # one line per run, read by bench_load.py
+    print(
+        f"pilotwatch-timing page={current.url_path or '/'} "
+        f"wall={time.perf_counter() - _started:.4f} cpu={time.thread_time() - _cpu:.4f}",
+        flush=True,
+    )
