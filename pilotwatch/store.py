@@ -17,6 +17,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -451,24 +452,38 @@ def pre_window(
     values = [pl.col(v) for v in _VALUES] + [
         pl.col(threshold_name(t)).alias(bk.threshold_column(i)) for i, t in enumerate(thresholds)
     ]
-    scans = [
-        part.frame.select(pl.lit(part.source).alias("source"), *DIMS, *values)
+    used = [
+        part
         for part in stored.parts
         if part.first is not None
         and part.last is not None
         and part.first < end
         and part.last >= start
     ]
-    if not scans:
+    if not used:
         return raw
-    sums = [pl.col(c).sum() for c in schema if c not in bk.PRE_KEYS and c != "newest"]
-    frame = (
-        pl.concat(scans, how="vertical")
-        .filter((pl.col("bucket_start") >= lit_ts(start)) & (pl.col("bucket_start") < lit_ts(end)))
-        .group_by(list(bk.PRE_KEYS))  # a minute may span two files
-        .agg(*sums, pl.col("newest").max())
-        .select(list(schema))
-        .cast(dict(schema))  # type: ignore[arg-type]
-        .collect()
+    scans = [
+        part.frame.select(pl.lit(part.source).alias("source"), *DIMS, *values) for part in used
+    ]
+    frame = pl.concat(scans, how="vertical").filter(
+        (pl.col("bucket_start") >= lit_ts(start)) & (pl.col("bucket_start") < lit_ts(end))
     )
-    return bk.PreBuckets(frame=pl.concat([frame, raw.frame]), thresholds=raw.thresholds)
+    if _overlap(used):  # a minute in two files of one source: sum them into one group
+        sums = [pl.col(c).sum() for c in schema if c not in bk.PRE_KEYS and c != "newest"]
+        frame = frame.group_by(list(bk.PRE_KEYS)).agg(*sums, pl.col("newest").max())
+    # each file's groups are already unique; files with disjoint minutes need no regrouping
+    frame = frame.select(list(schema)).cast(dict(schema))  # type: ignore[arg-type]
+    return bk.PreBuckets(frame=pl.concat([frame.collect(), raw.frame]), thresholds=raw.thresholds)
+
+
+def _overlap(parts: Sequence[StoredPart]) -> bool:
+    """Whether two parts of one source share a minute range (then a minute may be in both)."""
+    by_source: dict[str, list[tuple[datetime, datetime]]] = {}
+    for part in parts:
+        if part.first is not None and part.last is not None:
+            by_source.setdefault(part.source, []).append((part.first, part.last))
+    for spans in by_source.values():
+        spans.sort()
+        if any(later[0] <= earlier[1] for earlier, later in pairwise(spans)):
+            return True
+    return False

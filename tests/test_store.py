@@ -25,7 +25,7 @@ import pytest
 from metrics_helpers import config, initiative, slo
 
 from core.models import Config, Source
-from pilotwatch import store
+from pilotwatch import engine, store
 from pilotwatch.engine import compute, parse_as_of
 from pilotwatch.report import dumps
 from pilotwatch.sources import LoadedData, load_sources
@@ -313,3 +313,23 @@ def test_dropped_identifier_columns_are_reported_from_the_store_too(
     assert store.STATS.hits == 3
     assert warm.health[0].warnings == plain.health[0].warnings
     assert report_text(cfg, warm) == report_text(cfg, plain)
+
+
+def test_a_minute_in_two_files_is_one_bucket(
+    root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    late = root / "data" / "requests" / "late.csv"
+    late.write_text(HEADER + "2026-03-03T10:00:10Z,alpha,api,read,production,100,200,false\n")
+    cfg, folder = make_config(root), tmp_path / "store"
+    load(cfg, folder)
+    data = load(cfg, folder)
+    assert store.STATS.hits == 4
+    # 03-03 10:00 holds 10:00:00 and 10:00:30 (03-03.csv) and 10:00:10 (late.csv): one group
+    pre = engine.stored_pre(cfg, data, datetime(2026, 3, 3, 10, tzinfo=UTC), T)
+    assert pre is not None
+    minute = pre.frame.filter(pl.col("bucket_start") == datetime(2026, 3, 3, 10, tzinfo=UTC))
+    assert minute.select("total", "errors", "newest").rows() == [
+        (3, 0, datetime(2026, 3, 3, 10, 0, 30, tzinfo=UTC))
+    ]
+    assert good_total(cfg, data) == {"avail": (7, 10), "fast": (7, 10)}  # 6 + 1 of 9 + 1
+    assert report_text(cfg, data) == no_store(cfg, monkeypatch)[0]
