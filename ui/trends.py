@@ -45,8 +45,18 @@ SERIES = (  # (column, heading, axis title, axis format) of the Initiative page'
     ("open_sev12", "Open sev 1-2 incidents", "open sev 1-2", "d"),
     ("gap_count", "Compliance gaps", "gaps", "d"),
 )
-# the instants in UTC (Mondays 00:00 UTC), whatever the browser's time zone
-TIME_AXIS = alt.X("as_of:T", title=None, scale=alt.Scale(type="utc"), axis=alt.Axis(format="%b %d"))
+
+
+def time_axis(data: pl.DataFrame) -> alt.X:
+    """The instants in UTC, whatever the browser's time zone, ticked on every other Monday
+    00:00 of the history (the default week ticks fall on Sundays)."""
+    mondays = data.filter(pl.col("as_of").dt.hour() == 0).get_column("as_of").unique().sort()
+    ticks = [
+        alt.DateTime(year=t.year, month=t.month, date=t.day, utc=True)
+        for t in mondays.to_list()[::-2]
+    ]
+    axis = alt.Axis(format="%b %d", values=ticks, labelOverlap=True)
+    return alt.X("as_of:T", title=None, scale=alt.Scale(type="utc"), axis=axis)
 
 
 def instants(ctx: Context, records: Iterable[DecisionRecord] = ()) -> tuple[datetime, ...]:
@@ -106,7 +116,7 @@ def shown_rows(frame: pl.DataFrame, ids: Sequence[str]) -> pl.DataFrame:
 
 def _score_layers(data: pl.DataFrame) -> alt.LayerChart:
     """Score as a grey line with a point per instant, coloured and shaped by the verdict."""
-    base = alt.Chart(data).encode(x=TIME_AXIS)
+    base = alt.Chart(data).encode(x=time_axis(data))
     line = base.mark_line(color=lb.OKABE["grey"]).encode(
         y=alt.Y("score:Q", title="score", scale=alt.Scale(domain=[0, 100]))
     )
@@ -165,7 +175,7 @@ def initiative_charts(frame: pl.DataFrame, item: InitiativeReport) -> None:
                     alt.Chart(data)
                     .mark_line(point=True, color=lb.OKABE["blue"])
                     .encode(
-                        x=TIME_AXIS,
+                        x=time_axis(data),
                         y=alt.Y(f"{column}:Q", title=title, axis=alt.Axis(format=axis)),
                         tooltip=["as of", alt.Tooltip(f"{column}:Q", title=title)],
                     )
