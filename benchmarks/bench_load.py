@@ -55,13 +55,13 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def timings(log: Path) -> list[float]:
-    """Wall seconds of every logged script run, in log order."""
+def timings(log: Path) -> list[tuple[float, float]]:
+    """(wall, script-thread CPU) seconds of every logged script run, in log order."""
     out = []
     for line in log.read_text(errors="replace").splitlines():
         if line.startswith("pilotwatch-timing "):
             fields = dict(item.split("=", 1) for item in line.split()[1:])
-            out.append(float(fields["wall"]))
+            out.append((float(fields["wall"]), float(fields["cpu"])))
     return out
 
 
@@ -106,7 +106,8 @@ async def run(sessions: int) -> dict[str, Any]:
                 await browser.close()
         runs = timings(log)[warm_runs:]
     visits = sessions * len(VISIT)
-    ordered = sorted(runs)
+    ordered = sorted(wall for wall, _ in runs)
+    script_cpu = sum(cpu for _, cpu in runs)
     return {
         "sessions": sessions,
         "visits": visits,
@@ -116,6 +117,7 @@ async def run(sessions: int) -> dict[str, Any]:
         "max_s": ordered[-1],
         "server_cpu_s": cpu,
         "cpu_per_visit_s": cpu / visits,
+        "script_cpu_per_visit_s": script_cpu / visits,
         "load_phase_s": wall,
         "errors": [e for errs in found for e in errs],
     }
@@ -136,7 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"| {result['sessions']} | {result['visits']} | {result['script_runs']} | "
         f"{result['p50_s']:.3f} | {result['p95_s']:.3f} | {result['max_s']:.3f} | "
-        f"{result['cpu_per_visit_s']:.3f} | {len(result['errors'])} |"
+        f"{result['cpu_per_visit_s']:.3f} | {result['script_cpu_per_visit_s']:.3f} | "
+        f"{len(result['errors'])} |"
     )
     print(
         f"load phase {result['load_phase_s']:.1f}s wall, server CPU {result['server_cpu_s']:.1f}s"

@@ -84,3 +84,44 @@ def test_first_session_date_change_keeps_time_and_url(
     assert f"As of {NEW_DATE}T12:00:00Z" in main, main[:400]
     sidebar = page.locator(SIDEBAR).inner_text()
     assert f"As of {NEW_DATE}T12:00:00Z" in sidebar
+
+
+def _progress_script() -> None:
+    """Two sources load (the callback of ui/loaders.py), then the report step."""
+    from datetime import UTC, datetime
+
+    import streamlit as st
+
+    from ui.context import LoadProgress
+
+    progress = LoadProgress()
+    if st.session_state.get("cold", True):  # a warm run: the cached loader never calls back
+        progress("requests", 0, 2)
+        progress("requests", 1, 2)
+        progress("incidents", 2, 2)
+    progress.computing(datetime(2026, 11, 16, 12, tzinfo=UTC))
+    if st.session_state.get("finish", False):
+        progress.finish()
+
+
+def test_load_progress_names_each_source_then_the_report_step() -> None:
+    """The first visit shows a status box naming every source, never a blank page."""
+    from streamlit.testing.v1 import AppTest
+
+    app = AppTest.from_function(_progress_script).run()
+    assert not app.exception
+    assert [s.proto.label for s in app.get("status")] == [
+        "Computing the report as of 2026-11-16T12:00:00Z…"
+    ]
+    assert [m.value for m in app.markdown] == [
+        "Loading **requests** …",
+        "Loaded **requests** (1 of 2)",
+        "Loaded **incidents** (2 of 2)",
+    ]
+    app.session_state["finish"] = True
+    app.run()
+    assert not app.get("status"), "the box stays after the report is computed"
+    warm = AppTest.from_function(_progress_script)
+    warm.session_state["cold"] = False
+    warm.run()
+    assert not warm.get("status") and not warm.markdown, "a warm visit shows a status box"
