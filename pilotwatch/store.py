@@ -80,6 +80,7 @@ class StoredPart:
     frame: pl.LazyFrame
     first: datetime | None
     last: datetime | None
+    thresholds: frozenset[bk.Threshold] = frozenset()  # the good-latency columns it holds
 
 
 @dataclass(frozen=True)
@@ -251,6 +252,7 @@ def _part(manifest: dict[str, Any], frame: pl.LazyFrame) -> StoredPart:
         frame=frame,
         first=datetime.fromisoformat(first) if first else None,
         last=datetime.fromisoformat(last) if last else None,
+        thresholds=frozenset((str(op), float(value)) for op, value in manifest["thresholds"]),
     )
 
 
@@ -442,11 +444,14 @@ def pre_window(
     """`buckets.pre_aggregate` of all requests in [start, end), from the store's buckets.
 
     None when the window does not start and end on whole minutes (a stored minute cannot be
-    split); the caller then aggregates the raw rows.
+    split) or the SLOs need a threshold the data was not loaded for (a config changed since the
+    load); the caller then aggregates the raw rows.
     """
     if any(t.second or t.microsecond for t in (start, end)):
         return None
     thresholds = needed_thresholds(slos)
+    if any(not set(thresholds) <= part.thresholds for part in stored.parts):
+        return None
     raw = bk.pre_aggregate(stored.others, slos, start, end)
     schema = raw.frame.schema
     values = [pl.col(v) for v in _VALUES] + [

@@ -333,3 +333,15 @@ def test_a_minute_in_two_files_is_one_bucket(
     ]
     assert good_total(cfg, data) == {"avail": (7, 10), "fast": (7, 10)}  # 6 + 1 of 9 + 1
     assert report_text(cfg, data) == no_store(cfg, monkeypatch)[0]
+
+
+def test_slos_the_load_did_not_know_fall_back_to_the_raw_rows(
+    root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "store"
+    data = load(make_config(root), folder)  # loaded for le 300 only
+    wider = make_config(root, threshold=450.0)
+    assert engine.stored_pre(wider, data, datetime(2026, 2, 25, tzinfo=UTC), T) is None
+    # computed from the raw rows instead: all nine requests are <= 450 ms
+    assert good_total(wider, data) == {"avail": (6, 9), "fast": (9, 9)}
+    assert report_text(wider, data) == no_store(wider, monkeypatch)[0]
