@@ -436,6 +436,7 @@ def _prune(folder: Path, seen: set[str]) -> None:
             sf.remove_entry(folder, pid)
             with STATS._lock:
                 STATS.removed += 1
+    sf.sweep(folder)
 
 
 def pre_window(

@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -170,11 +171,16 @@ def write_entry(
     folder.mkdir(parents=True, exist_ok=True)
     files: dict[str, dict[str, str]] = {}
     for kind, frame in (("buckets", buckets), ("bad", bad)):
-        target = folder / f"{pid}.{kind}.parquet"
-        temp = _temp(target)
+        temp = _temp(folder / f"{pid}.{kind}.parquet")
         frame.write_parquet(temp)
         digest = _digest(temp)
-        _replace(temp, target)
+        # content-addressed: a rebuilt partition gets a new file and never overwrites one that
+        # an earlier load may still be scanning lazily (sweep() removes old ones later)
+        target = folder / f"{pid}.{kind}.{digest[:16]}.parquet"
+        if target.exists() and _digest(target) == digest:
+            temp.unlink()  # the same content is already there (a damaged one is replaced)
+        else:
+            _replace(temp, target)
         files[kind] = {"name": target.name, "sha256": digest}
     target = folder / f"{pid}.json"
     temp = _temp(target)
@@ -183,10 +189,37 @@ def write_entry(
     return folder / files["buckets"]["name"]
 
 
+# an unreferenced Parquet file older than this is deleted by sweep(); younger ones may still be
+# scanned by a load that read their manifest before it was replaced
+SWEEP_AFTER_SECONDS = 3600.0
+
+
 def remove_entry(folder: Path, pid: str) -> None:
-    """Delete a partition's files (its source file is gone); missing files are fine."""
-    for name in (f"{pid}.json", f"{pid}.buckets.parquet", f"{pid}.bad.parquet"):
-        (folder / name).unlink(missing_ok=True)
+    """Forget a partition (its source file is gone): its manifest now, its data at sweep()."""
+    (folder / f"{pid}.json").unlink(missing_ok=True)
+
+
+def sweep(folder: Path, now: float | None = None) -> int:
+    """Delete Parquet files no manifest names that are older than SWEEP_AFTER_SECONDS."""
+    if not folder.is_dir():
+        return 0
+    referenced: set[str] = set()
+    for manifest in folder.glob("*.json"):
+        try:
+            files = json.loads(manifest.read_text(encoding="utf-8"))["files"]
+            referenced.update(str(f["name"]) for f in files.values())
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            continue  # an unreadable manifest is rebuilt; its files age out like any other
+    now = time.time() if now is None else now
+    removed = 0
+    for path in folder.glob("*.parquet"):
+        try:
+            if path.name not in referenced and now - path.stat().st_mtime > SWEEP_AFTER_SECONDS:
+                path.unlink()
+                removed += 1
+        except OSError:
+            continue
+    return removed
 
 
 def stored_ids(folder: Path) -> list[str]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from metrics_helpers import config, initiative, slo
 
 from core.models import Config, Source
 from pilotwatch import engine, store
+from pilotwatch import store_files as sf
 from pilotwatch.engine import compute, parse_as_of
 from pilotwatch.report import dumps
 from pilotwatch.sources import LoadedData, load_sources
@@ -200,13 +202,13 @@ def test_a_corrupt_store_file_is_rebuilt(
     cfg, folder = make_config(root), tmp_path / "store"
     load(cfg, folder)
     [source_folder] = folder.iterdir()
-    victim = sorted(source_folder.glob("*.buckets.parquet"))[0]
+    victim = sorted(source_folder.glob("*.buckets.*.parquet"))[0]  # <pid>.buckets.<digest>
     if damage == "buckets":
         data = bytearray(victim.read_bytes())
         data[len(data) // 2] ^= 0xFF
         victim.write_bytes(bytes(data))
     elif damage == "manifest":
-        victim.with_name(victim.name.replace(".buckets.parquet", ".json")).write_text("{not json")
+        victim.with_name(victim.name.split(".buckets.")[0] + ".json").write_text("{not json")
     else:
         victim.unlink()
     store.STATS.reset()
@@ -274,7 +276,7 @@ def test_the_demo_report_is_byte_identical_with_and_without_the_store(
     store.STATS.reset()
     assert text(True) == expected  # warm
     assert store.STATS.reads == [] and store.STATS.hits > 0
-    assert pl.read_parquet(next(folder.glob("*/*.buckets.parquet"))).height > 0
+    assert pl.read_parquet(next(folder.glob("*/*.buckets.*.parquet"))).height > 0
 
 
 def test_the_raw_rows_behind_the_store_serve_freshness_looking_back(
@@ -345,3 +347,27 @@ def test_slos_the_load_did_not_know_fall_back_to_the_raw_rows(
     # computed from the raw rows instead: all nine requests are <= 450 ms
     assert good_total(wider, data) == {"avail": (6, 9), "fast": (9, 9)}
     assert report_text(wider, data) == no_store(wider, monkeypatch)[0]
+
+
+def test_a_rebuilt_partition_never_overwrites_a_file_an_earlier_load_still_scans(
+    root: Path, tmp_path: Path
+) -> None:
+    """Parquet files are content-addressed; the old one stays until sweep() ages it out."""
+    cfg, folder = make_config(root), tmp_path / "store"
+    first = load(cfg, folder)
+    expected = report_text(cfg, first)
+    [source_folder] = folder.iterdir()
+    before = {p.name for p in source_folder.glob("*.parquet")}
+    assert len(before) == 6  # 3 files x (buckets, bad)
+    day = sorted(root.rglob("*.csv"))[-1]
+    with day.open("a", encoding="utf-8") as handle:  # one more row: that partition is rebuilt
+        handle.write(day.read_text(encoding="utf-8").splitlines()[-1] + "\n")
+    load(cfg, folder)
+    after = {p.name for p in source_folder.glob("*.parquet")}
+    # the old buckets file is still there, so the first load's lazy scans still read it
+    assert before < after
+    assert report_text(cfg, first) == expected
+    assert sf.sweep(source_folder) == 0  # younger than SWEEP_AFTER_SECONDS: kept
+    later = time.time() + sf.SWEEP_AFTER_SECONDS + 1
+    assert sf.sweep(source_folder, now=later) == len(after) - 6  # only the unreferenced ones
+    assert len(list(source_folder.glob("*.parquet"))) == 6
