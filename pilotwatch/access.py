@@ -19,7 +19,9 @@ import polars as pl
 
 from core.models import Access, AccessRule, Config
 from metrics.portfolio import Portfolio, compute_portfolio
+from metrics.slo import earliest_start
 from metrics.timewin import as_of_instant
+from pilotwatch.engine import stored_pre
 from pilotwatch.report import Report, build_report
 from pilotwatch.sources import LoadedData
 
@@ -283,7 +285,10 @@ def compute_visible(
 ) -> tuple[Portfolio, Report]:
     """`engine.compute` for one identity: only its initiatives, in every section and aggregate."""
     restricted = restrict(config, identity)
-    portfolio = compute_portfolio(data.tables, restricted, as_of_instant(as_of), data.newest)
+    instant = as_of_instant(as_of)
+    # the store's pre-aggregate, when the data was loaded with one: no raw rescan per compute
+    pre = stored_pre(restricted, data, earliest_start(restricted.slos, instant), instant)
+    portfolio = compute_portfolio(data.tables, restricted, instant, data.newest, pre=pre)
     portfolio = restrict_portfolio(portfolio, identity)
     return portfolio, build_report(portfolio)
 
