@@ -1,6 +1,6 @@
 """Benchmark the 13-week readiness history against one cold report, in one run.
 
-Usage (see docs/performance-history.md):
+Usage (see docs/performance.md, "Readiness history"):
     .venv/bin/python benchmarks/bench_history.py --scale 10 [--data /tmp/pw-history] [--repeat 3]
 
 Each variant runs in its own fresh Python process, alternating, so neither inherits the other's

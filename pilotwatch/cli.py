@@ -1,4 +1,4 @@
-"""`pilotwatch demo | validate | report | check | slos | decide | audit`.
+"""`pilotwatch demo | validate | report | check | slos | decide | audit | history`.
 
 Exit codes (README, "Command line"): `check` 0 go, 1 no_go, 2 conditional; `validate` 1 when the
 configuration or a source has errors; `slos import` 1 when anything was refused; `decide` 1 when
