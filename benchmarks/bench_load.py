@@ -1,6 +1,6 @@
 """Load benchmark: concurrent sessions, each opening three pages, measured on the server side.
 
-Usage (see docs/performance-pages.md):
+Usage (see docs/performance.md, "Under load"):
     .venv/bin/python benchmarks/bench_load.py [--sessions 20] [--json PATH]
 
 One `streamlit run app.py` (as tests/test_browser.py starts it) with PILOTWATCH_TIMING=1, so

@@ -97,6 +97,7 @@ def load_sources(
     now: datetime | None = None,
     until: datetime | None = None,
     store_dir: Path | None = None,
+    on_progress: Callable[[str, int, int], None] | None = None,
 ) -> LoadedData:
     """Load every enabled source of `config` concurrently, each within its `load_timeout`.
 
@@ -127,7 +128,14 @@ def load_sources(
     ]
     for job in jobs:
         job.start(snapshot_dir, now, store_root)
-    results = [job.result(snapshot_dir) for job in jobs]  # each waits until its own deadline
+    total = len(jobs)
+    if on_progress is not None and jobs:
+        on_progress(jobs[0].spec.name, 0, total)  # the caller can show progress at once
+    results = []
+    for done, job in enumerate(jobs, start=1):
+        results.append(job.result(snapshot_dir))  # each waits until its own deadline
+        if on_progress is not None:
+            on_progress(job.spec.name, done, total)  # in the caller's thread
     parts: dict[str, list[pl.LazyFrame]] = {table: [] for table in TABLES}
     health: list[SourceHealth] = []
     quarantine: list[pl.DataFrame] = []

@@ -9,7 +9,6 @@ metrics/series.py and pilotwatch/report/ (views, compare). Nothing here computes
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -147,13 +146,8 @@ class LoadProgress:
 def _load_data(
     directory: Path, config_fp: str, data_fp: str, full: Config, progress: LoadProgress
 ) -> LoadedData:
-    """The cached sources, with the progress callback when the cached loader takes one."""
-    # ui/loaders.py passes `_on_progress` on to pilotwatch.sources.load_sources once both
-    # take it; until then the cache's own "Loading sources…" spinner is shown
-    if "_on_progress" in inspect.signature(loaders.load_data_cached).parameters:
-        load: Callable[..., LoadedData] = loaders.load_data_cached
-        return load(str(directory), config_fp, data_fp, full, _on_progress=progress)
-    return loaders.load_data_cached(str(directory), config_fp, data_fp, full)
+    """The cached sources; a cold load reports each source to `progress` as it finishes."""
+    return loaders.load_data_cached(str(directory), config_fp, data_fp, full, _on_progress=progress)
 
 
 def _config(directory: Path, config_fp: str, secrets: Mapping[str, str]) -> Config:

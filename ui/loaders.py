@@ -13,7 +13,7 @@ import hashlib
 import os
 import re
 import time as clock
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -121,11 +121,22 @@ def load_config_cached(directory: str, config_fp: str, _secrets: Mapping[str, st
     return load_config(directory, secrets=_secrets)
 
 
-@st.cache_resource(max_entries=2, show_spinner="Loading sources…")
-def load_data_cached(directory: str, config_fp: str, data_fp: str, _config: Config) -> LoadedData:
+@st.cache_resource(max_entries=2, show_spinner=False)  # ui/context.py shows the progress
+def load_data_cached(
+    directory: str,
+    config_fp: str,
+    data_fp: str,
+    _config: Config,
+    _on_progress: Callable[[str, int, int], None] | None = None,
+) -> LoadedData:
     """Every source loaded once per (config, data) fingerprint; never raises for a source."""
     try:
-        return load_sources(_config, snapshot_dir(_config), until=default_as_of(_config))
+        return load_sources(
+            _config,
+            snapshot_dir(_config),
+            until=default_as_of(_config),
+            on_progress=_on_progress,
+        )
     except Exception as exc:  # a loader bug must not blank the dashboard
         health = SourceHealth(
             source="(all sources)",
