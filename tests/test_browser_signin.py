@@ -261,8 +261,15 @@ def open_case(page: Any, setup: SignInSetup, path: str, title: str) -> None:
 def choose(page: Any, within: Any, label: str, option: str) -> None:
     """Pick `option` in the Streamlit selectbox labelled `label` (it opens a list)."""
     box = within.locator('[data-testid="stSelectbox"]').filter(has_text=label).first
-    box.get_by_role("combobox").click()
-    page.get_by_role("option", name=option, exact=True).click()
+    wanted = page.get_by_role("option", name=option, exact=True)
+    for _ in range(3):  # a rerun that lands just after the click closes the list: open it again
+        box.get_by_role("combobox").click()
+        try:
+            wanted.wait_for(timeout=5000)
+            break
+        except Exception:
+            wait_idle(page)
+    wanted.click()
     wait_idle(page)
 
 

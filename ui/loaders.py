@@ -12,8 +12,10 @@ import glob
 import hashlib
 import os
 import re
+import threading
 import time as clock
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -121,7 +123,24 @@ def load_config_cached(directory: str, config_fp: str, _secrets: Mapping[str, st
     return load_config(directory, secrets=_secrets)
 
 
-@st.cache_resource(max_entries=2, show_spinner=False)  # ui/context.py shows the progress
+@dataclass
+class _DataSlot:
+    """One (config, data) fingerprint's loaded data, filled outside the cached function.
+
+    The progress box (ui/context.py) is a Streamlit element; a cached function must not touch
+    elements created outside it (Streamlit would record and replay the calls), so the cache
+    only holds this slot and the load runs in the caller, once, under the slot's lock.
+    """
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    data: LoadedData | None = None
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _data_slot(directory: str, config_fp: str, data_fp: str) -> _DataSlot:
+    return _DataSlot()
+
+
 def load_data_cached(
     directory: str,
     config_fp: str,
@@ -130,12 +149,20 @@ def load_data_cached(
     _on_progress: Callable[[str, int, int], None] | None = None,
 ) -> LoadedData:
     """Every source loaded once per (config, data) fingerprint; never raises for a source."""
+    slot = _data_slot(directory, config_fp, data_fp)
+    with slot.lock:  # a second session waits for the first one's load instead of repeating it
+        if slot.data is None:
+            slot.data = _load_all(_config, _on_progress)
+        return slot.data
+
+
+def _load_all(config: Config, on_progress: Callable[[str, int, int], None] | None) -> LoadedData:
     try:
         return load_sources(
-            _config,
-            snapshot_dir(_config),
-            until=default_as_of(_config),
-            on_progress=_on_progress,
+            config,
+            snapshot_dir(config),
+            until=default_as_of(config),
+            on_progress=on_progress,
         )
     except Exception as exc:  # a loader bug must not blank the dashboard
         health = SourceHealth(
