@@ -197,3 +197,16 @@ def chart_data(at: AppTest, index: int) -> list[pl.DataFrame]:
         table = pa.ipc.open_stream(dataset.data.data).read_all()
         frames.append(pl.from_arrow(table))
     return frames
+
+
+# An `[auth]` section as `.streamlit/secrets.toml` holds it: set as AppTest's `at.secrets`, it
+# makes sign-in required exactly as in production (the provider is never contacted in AppTest).
+AUTH = {
+    "auth": {
+        "redirect_uri": "http://127.0.0.1:8501/oauth2callback",
+        "cookie_secret": "test-cookie-secret",
+        "client_id": "pilotwatch",
+        "client_secret": "test-client-secret",
+        "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration",
+    }
+}

@@ -17,22 +17,13 @@ from typing import Any
 
 import pytest
 import yaml
-from app_helpers import MEDIA, ROOT, config_env, ensure_demo, new_app, open_page, texts
+from app_helpers import AUTH, MEDIA, ROOT, config_env, ensure_demo, new_app, open_page, texts
 
 from pilotwatch.audit.store import AuditLog
 from pilotwatch.config import load_config
 from ui.registry import PAGES
 
 A, B = "sepsis-ews", "prior-auth"
-AUTH = {
-    "auth": {
-        "redirect_uri": "http://127.0.0.1:8501/oauth2callback",
-        "cookie_secret": "test-cookie-secret",
-        "client_id": "pilotwatch",
-        "client_secret": "test-client-secret",
-        "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration",
-    }
-}
 RULES = {
     "access": {
         "rules": [

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 import yaml
-from app_helpers import ROOT, download, ensure_demo, frame, new_app, open_page, unescape
+from app_helpers import AUTH, ROOT, download, ensure_demo, frame, new_app, open_page, unescape
 from metrics_helpers import config, report
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 from streamlit.testing.v1 import AppTest
@@ -454,15 +454,6 @@ def test_downloads_log_export_entries_on_click(demo_log: str) -> None:
 # --- signed in through OpenID Connect (the seam of tests/test_app_access.py) ---------------
 
 A = "sepsis-ews"
-AUTH = {
-    "auth": {
-        "redirect_uri": "http://127.0.0.1:8501/oauth2callback",
-        "cookie_secret": "test-cookie-secret",
-        "client_id": "pilotwatch",
-        "client_secret": "test-client-secret",
-        "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration",
-    }
-}
 RULES = {
     "access": {
         "rules": [

@@ -14,7 +14,7 @@ from typing import Any
 import polars as pl
 import pytest
 import yaml
-from app_helpers import ROOT, chart_data, config_env, ensure_demo, frame, new_app, open_page
+from app_helpers import AUTH, ROOT, chart_data, config_env, ensure_demo, frame, new_app, open_page
 
 from pilotwatch import engine
 from pilotwatch.access import local_demo_identity
@@ -195,17 +195,6 @@ def viewer_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     (tmp_path / "data").symlink_to(ROOT / "data", target_is_directory=True)
     with config_env(tmp_path / "config"):
         yield tmp_path / "config"
-
-
-AUTH = {
-    "auth": {
-        "redirect_uri": "http://127.0.0.1:8501/oauth2callback",
-        "cookie_secret": "test-cookie-secret",
-        "client_id": "pilotwatch",
-        "client_secret": "test-client-secret",
-        "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration",
-    }
-}
 
 
 def test_a_viewers_trends_hold_only_its_initiative(
