@@ -228,6 +228,19 @@ class StreamlitServer(ManagedProcess):
         raise TimeoutError(f"no /_stcore/health after {timeout:.0f}s:\n{self.log_tail()}")
 
 
+@contextlib.contextmanager
+def running_browser() -> Iterator[Any]:
+    """Debian's chromium under a Playwright session, closed at the end."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = launch_browser(p)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
 def launch_browser(playwright: Any) -> Any:
     """Debian's chromium, headless, driven by Playwright (no downloaded browser)."""
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
@@ -341,14 +354,8 @@ def app_server() -> Iterator[StreamlitServer]:
 @pytest.fixture(scope="module")
 def browser(app_server: StreamlitServer) -> Iterator[Any]:
     """Headless Debian chromium, driven by Playwright."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = launch_browser(p)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with running_browser() as chromium:
+        yield chromium
 
 
 @pytest.fixture

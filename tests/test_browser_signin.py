@@ -46,8 +46,8 @@ from test_browser import (
     StreamlitServer,
     ensure_demo,
     full_page_screenshot,
-    launch_browser,
     require_chromium,
+    running_browser,
 )
 
 from ui.registry import PAGES as APP_PAGES
@@ -190,14 +190,8 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SignInSetup]:
 @pytest.fixture(scope="module")
 def browser(setup: SignInSetup) -> Iterator[Any]:
     """Headless Debian chromium, driven by Playwright."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = launch_browser(p)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with running_browser() as chromium:
+        yield chromium
 
 
 @pytest.fixture
