@@ -1,0 +1,53 @@
+"""What a steering pack is made from (pure data; no rendering, no I/O but `gather`'s reads)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from core.report import Report
+
+if TYPE_CHECKING:
+    from core.models import Config
+    from metrics.portfolio import Portfolio
+    from pilotwatch.audit.decisions import DecisionRecord
+    from pilotwatch.audit.store import AuditLog
+    from pilotwatch.engine import Run
+
+Paper = Literal["A4", "Letter"]
+
+@dataclass(frozen=True)
+class PackInputs:
+    """Everything one pack is rendered from; every part is already filtered for the caller.
+
+    - `report`: the typed report of the initiatives the caller may see (and the sidebar shows);
+    - `config`: the same initiatives' configuration (owners, milestones, controls, SLOs);
+    - `portfolio`: the computed frames of that report (SLO minute buckets for burn-downs);
+    - `decisions`: the recorded decisions of those initiatives, oldest first;
+    - `history`: reports at earlier instants (pilotwatch.history), oldest first, or empty;
+    - `baseline`: the report "what changed" compares against; None = each initiative's last
+      recorded decision's frozen report (pilotwatch.report.compare.with_baselines);
+    - `paper`: "A4" or "Letter".
+    """
+
+    report: Report
+    config: Config
+    portfolio: Portfolio
+    decisions: Sequence[DecisionRecord] = ()
+    history: Sequence[Report] = ()
+    baseline: Report | None = None
+    paper: Paper = "A4"
+
+def gather(
+    run: Run,
+    log: AuditLog | None,
+    *,
+    paper: Paper = "A4",
+    baseline: Report | None = None,
+    history: Sequence[Report] = (),
+) -> PackInputs:
+    """The pack's inputs from an engine run (already restricted) and the audit log."""
+    raise NotImplementedError  # helper A
+
+__all__ = ["PackInputs", "Paper", "gather"]
