@@ -15,3 +15,20 @@ class Figure:
     svg: str
     alt: str
     caption: str
+
+    @property
+    def data_uri(self) -> str:
+        """The SVG as a data URI for an `<img src>`."""
+        import base64
+
+        return "data:image/svg+xml;base64," + base64.b64encode(self.svg.encode()).decode()
+
+
+# The interface the templates use (helper B implements; helper A calls):
+#
+#   def initiative_figures(inputs: PackInputs, item: InitiativeReport) -> InitiativeFigures
+#       burn_down: Figure | None   small multiples, one panel per SLO of the initiative
+#       trend: Figure | None       score (and verdict by shape) over the history, None without one
+#       outcomes: Figure | None    KPI value against target and baseline (optional; None if unsuited)
+#   def cover_figures(inputs: PackInputs) -> CoverFigures
+#       verdicts: Figure | None    verdict counts (label on every bar)
