@@ -12,7 +12,8 @@ import streamlit as st
 from core.models import Slo
 from core.report import InitiativeReport, SloEntry
 from metrics import series
-from metrics.slo import AT_RISK_BUDGET, window_start
+from metrics.slo import window_start
+from pilotwatch import chartspecs
 from ui import formats as fm
 from ui import labels as lb
 from ui import widgets as w
@@ -20,65 +21,13 @@ from ui.context import Context
 
 
 def burn_down(ctx: Context, slo: SloEntry, definition: Slo) -> None:
-    """The error budget over the window against the steady pace."""
+    """The error budget over the window against the steady pace (pilotwatch/chartspecs.py)."""
     buckets = ctx.portfolio.buckets
     st.markdown("**Error budget burn-down over the window**")
-    burn = series.budget_burn_down(buckets, definition, ctx.as_of).with_columns(
-        pl.lit("budget remaining").alias("line")
-    )
-    ideal = series.ideal_burn(definition, ctx.as_of).with_columns(
-        pl.lit("steady pace").alias("line")
-    )
-    lines = alt.Scale(
-        domain=["budget remaining", "steady pace"],
-        range=[lb.OKABE["blue"], lb.OKABE["grey"]],
-    )
-    dashes = alt.Scale(domain=["budget remaining", "steady pace"], range=[[1, 0], [6, 4]])
-    legend = alt.Legend(title=None, orient="top", symbolType="stroke", symbolStrokeWidth=2)
-    actual = (
-        alt.Chart(burn)
-        .mark_line(interpolate="step-after", strokeWidth=2)
-        .encode(
-            x=alt.X("at:T", title=None),
-            y=alt.Y("budget_remaining:Q", title="budget remaining", axis=alt.Axis(format="%")),
-            color=alt.Color("line:N", scale=lines, legend=legend),
-            strokeDash=alt.StrokeDash("line:N", scale=dashes, legend=legend),
-            tooltip=[
-                alt.Tooltip("at:T", title="until", format="%Y-%m-%d %H:%M"),
-                alt.Tooltip("budget_remaining:Q", format=".1%"),
-                alt.Tooltip("consumed:Q", format=".1%"),
-            ],
-        )
-    )
-    pace = (
-        alt.Chart(ideal)
-        .mark_line()
-        .encode(
-            x="at:T",
-            y="budget_remaining:Q",
-            color=alt.Color("line:N", scale=lines, legend=legend),
-            strokeDash=alt.StrokeDash("line:N", scale=dashes, legend=legend),
-            tooltip=["line"],
-        )
-    )
-    levels = pl.DataFrame(
-        {"y": [AT_RISK_BUDGET, 0.0], "label": ["at risk below 25%", "budget exhausted"]}
-    )
-    rules = alt.Chart(levels).mark_rule(strokeDash=[2, 2], color="black").encode(y="y:Q")
-    # the 25% label sits above its rule and the 0% label below its own, so the two
-    # never collide, however far below 0 the axis runs
-    above = (
-        alt.Chart(levels.head(1))
-        .mark_text(align="left", baseline="bottom", dy=-3, x=4, color="black")
-        .encode(y="y:Q", text="label:N")
-    )
-    below = (
-        alt.Chart(levels.tail(1))
-        .mark_text(align="left", baseline="top", dy=3, x=4, color="black")
-        .encode(y="y:Q", text="label:N")
-    )
+    burn = series.budget_burn_down(buckets, definition, ctx.as_of)
+    ideal = series.ideal_burn(definition, ctx.as_of)
     w.chart(
-        (actual + pace + rules + above + below).properties(height=260),
+        chartspecs.burn_down(burn, ideal).properties(height=260),
         f"Error budget remaining for {slo.name} from the window start to the as-of; "
         "the dashed grey line is the steady pace that spends the budget exactly.",
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import altair as alt
 
+from pilotwatch.chartspecs import OKABE as OKABE  # the Okabe-Ito palette, shared with the pack
 from pilotwatch.render import VERDICT_LABEL as REPORT_VERDICT
 
 VERDICT_LABEL = {"go": "✅ GO", "conditional": "⚠️ CONDITIONAL", "no_go": "⛔ NO-GO"}
@@ -72,19 +73,6 @@ MILESTONE_LABEL = {
     "planned": "🗓️ planned",
 }
 
-# Okabe-Ito: distinguishable with the common colour-vision deficiencies. Colour is never the
-# only carrier of status: every chart also has a text label, a shape or a dash pattern.
-OKABE = {
-    "orange": "#E69F00",
-    "sky": "#56B4E9",
-    "green": "#009E73",
-    "yellow": "#F0E442",
-    "blue": "#0072B2",
-    "vermillion": "#D55E00",
-    "purple": "#CC79A7",
-    "black": "#000000",
-    "grey": "#BBBBBB",
-}
 # Chart legends name statuses in words (never the raw ids): the colour scales are keyed by
 # those words.
 VERDICT_WORD = dict(REPORT_VERDICT)  # go -> GO, conditional -> CONDITIONAL, no_go -> NO-GO

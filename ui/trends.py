@@ -21,6 +21,7 @@ import polars as pl
 import streamlit as st
 
 from core.report import InitiativeReport, Report
+from pilotwatch import chartspecs
 from pilotwatch.audit.decisions import DecisionRecord
 from pilotwatch.history import default_instants
 from pilotwatch.report import compare
@@ -35,10 +36,7 @@ HISTORY_WEEKS = 13
 # before the as-of (the Monday 00:00 of the as-of's own day would compare a report with itself)
 REVIEW_GAP = timedelta(days=7)
 VERDICTS = ("go", "conditional", "no_go")
-VERDICT_SHAPE = alt.Scale(
-    domain=[lb.VERDICT_WORD[v] for v in VERDICTS],
-    range=["circle", "triangle-up", "cross"],
-)
+VERDICT_SHAPE = chartspecs.VERDICT_SHAPE
 SERIES = (  # (column, heading, axis title, axis format) of the Initiative page's four trends
     ("score", "Score", "score", "d"),
     ("min_budget_remaining", "Lowest SLO budget remaining", "budget remaining", "%"),
@@ -47,16 +45,7 @@ SERIES = (  # (column, heading, axis title, axis format) of the Initiative page'
 )
 
 
-def time_axis(data: pl.DataFrame) -> alt.X:
-    """The instants in UTC, whatever the browser's time zone, ticked on every other Monday
-    00:00 of the history (the default week ticks fall on Sundays)."""
-    mondays = data.filter(pl.col("as_of").dt.hour() == 0).get_column("as_of").unique().sort()
-    ticks = [
-        alt.DateTime(year=t.year, month=t.month, date=t.day, utc=True)
-        for t in mondays.to_list()[::-2]
-    ]
-    axis = alt.Axis(format="%b %d", values=ticks, labelOverlap=True)
-    return alt.X("as_of:T", title=None, scale=alt.Scale(type="utc"), axis=axis)
+time_axis = chartspecs.time_axis
 
 
 def instants(ctx: Context, records: Iterable[DecisionRecord] = ()) -> tuple[datetime, ...]:
@@ -102,33 +91,14 @@ def history(ctx: Context, sign: signoff.Signing | None = None) -> pl.DataFrame:
 
 def shown_rows(frame: pl.DataFrame, ids: Sequence[str]) -> pl.DataFrame:
     """The rows of `ids`, oldest first, with the verdict as a word and the instant as text."""
-    return (
-        frame.filter(pl.col("initiative").is_in(list(ids)))
-        .sort("initiative", "as_of")
-        .with_columns(
-            pl.col("verdict")
-            .replace_strict(lb.VERDICT_WORD, default=pl.col("verdict"))
-            .alias("verdict word"),
-            pl.col("as_of").dt.strftime("%Y-%m-%d %H:%M").alias("as of"),
-        )
+    return chartspecs.with_verdict_words(
+        frame.filter(pl.col("initiative").is_in(list(ids))).sort("initiative", "as_of")
     )
 
 
 def _score_layers(data: pl.DataFrame) -> alt.LayerChart:
     """Score as a grey line with a point per instant, coloured and shaped by the verdict."""
-    base = alt.Chart(data).encode(x=time_axis(data))
-    line = base.mark_line(color=lb.OKABE["grey"]).encode(
-        y=alt.Y("score:Q", title="score", scale=alt.Scale(domain=[0, 100]))
-    )
-    legend = alt.Legend(orient="top", title=None)
-    points = base.mark_point(filled=True, size=70, opacity=1).encode(
-        y="score:Q",
-        color=alt.Color("verdict word:N", scale=lb.VERDICT_SCALE, legend=legend),
-        shape=alt.Shape("verdict word:N", scale=VERDICT_SHAPE, legend=legend),
-        tooltip=["name", "as of", "verdict word", alt.Tooltip("score:Q", format=".1f")],
-    )
-    layered: alt.LayerChart = line + points
-    return layered
+    return chartspecs.score_trend(data)
 
 
 def portfolio_chart(frame: pl.DataFrame, items: Sequence[InitiativeReport]) -> None:
