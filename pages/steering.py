@@ -3,6 +3,10 @@ and exports."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,13 +15,16 @@ import streamlit as st
 
 from core.report import InitiativeReport, Report, iso
 from metrics import series
+from pilotwatch import access, pack
+from pilotwatch.audit.store import AuditLog
+from pilotwatch.engine import Run
 from pilotwatch.fingerprints import report_hash
-from pilotwatch.render import SUMMARY_HEADER, render_html, summary_rows
+from pilotwatch.render import SUMMARY_HEADER, summary_rows
 from pilotwatch.render import VERDICT_LABEL as REPORT_VERDICT
 from pilotwatch.report import compare, dumps
 from ui import formats as fm
 from ui import labels as lb
-from ui import signoff, trends
+from ui import loaders, signoff, trends
 from ui import widgets as w
 from ui.context import Context, context
 
@@ -95,8 +102,14 @@ def decision_baselines(
     return out
 
 
-def what_changed(ctx: Context, shown: Report, ids: list[str], sign: signoff.Signing) -> None:
-    """What changed since each initiative's last decision, else since an earlier as-of."""
+def what_changed(
+    ctx: Context, shown: Report, ids: list[str], sign: signoff.Signing
+) -> Report | None:
+    """What changed since each initiative's last decision, else since an earlier as-of.
+
+    Returns the baseline an "earlier as-of" comparison chose (the steering pack compares with
+    it too), or None: each initiative's last decision (the pack's default).
+    """
     st.subheader("What changed")
     decided = decision_baselines(ctx, sign, shown)
     mode = "date"
@@ -135,7 +148,7 @@ def what_changed(ctx: Context, shown: Report, ids: list[str], sign: signoff.Sign
             update={"initiatives": [i for i in at_day.initiatives if i.id in dated]}
         )
     if not dated and not decided:
-        return
+        return None
     frozen = {iid: pair[0] for iid, pair in decided.items()}
     baseline = compare.with_baselines(before, frozen, ctx.as_of)
     keep = set(dated) | set(decided)
@@ -156,6 +169,7 @@ def what_changed(ctx: Context, shown: Report, ids: list[str], sign: signoff.Sign
             )
     if empty:
         st.caption("Nothing to list under: " + "; ".join(empty) + ".")
+    return before if mode == "date" else None
 
 
 def since_last_review(ctx: Context, shown: Report, ids: list[str], sign: signoff.Signing) -> None:
@@ -224,15 +238,81 @@ def milestones_due(ctx: Context, shown: Report, ids: list[str]) -> None:
         )
 
 
-def downloads(ctx: Context, shown: Report, ids: list[str], sign: signoff.Signing) -> None:
-    """The report JSON, the verdicts CSV and the printable HTML of the shown initiatives.
+PAPERS = {"A4": "A4", "Letter": "US Letter"}
+# (format, label, MIME type): the steering pack's two renderings (docs/steering-pack.md)
+PACK_FILES = (
+    ("pdf", "Steering pack (PDF)", "application/pdf"),
+    ("html", "Steering pack (HTML)", "text/html"),
+)
 
-    Each download is an export: its on_click logs an `export` entry in the audit log.
+
+def shown_run(ctx: Context, shown: Report, ids: list[str]) -> Run:
+    """The run of the shown initiatives only: their config, frames and report (nothing else)."""
+    only = replace(ctx.identity, initiatives=frozenset(ids), grants=())
+    return Run(
+        config=access.restrict(ctx.config, only),
+        data=ctx.data,
+        portfolio=access.restrict_portfolio(ctx.portfolio, only),
+        report=shown,
+    )
+
+
+def pack_key(
+    ctx: Context, shown: Report, sign: signoff.Signing, baseline: Report | None, paper: str
+) -> str:
+    """A digest of everything a pack is made of: the report, baseline, config, data, decisions."""
+    decided = {i.id: [r.seq for r in signoff.history(sign, i.id)] for i in shown.initiatives}
+    parts = {
+        "report": report_hash(shown),
+        "baseline": None if baseline is None else report_hash(baseline),
+        "config": sign.config_hash,
+        "data": loaders.data_fingerprint(ctx.config, st.session_state.get("_pw_nonce", 0)),
+        "decisions": decided,
+        "paper": paper,
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def pack_bytes(
+    key: str, fmt: str, _run: Run, _log: AuditLog | None, _paper: str, _base: Report | None
+) -> bytes:
+    """The steering pack as PDF or HTML bytes, rendered once per `pack_key` and format."""
+    paper: pack.Paper = "Letter" if _paper == "Letter" else "A4"
+    inputs = pack.gather(_run, _log, paper=paper, baseline=_base)
+    return pack.render_pdf(inputs) if fmt == "pdf" else pack.render_html(inputs).encode()
+
+
+def pack_file(
+    key: str, fmt: str, run: Run, sign: signoff.Signing, paper: str, baseline: Report | None
+) -> Callable[[], bytes]:
+    """The download's data: rendered only when clicked (in Streamlit's download thread)."""
+    log = sign.log
+
+    def rendered() -> bytes:
+        return pack_bytes(key, fmt, run, log, paper, baseline)
+
+    return rendered
+
+
+def downloads(
+    ctx: Context,
+    shown: Report,
+    ids: list[str],
+    sign: signoff.Signing,
+    baseline: Report | None = None,
+) -> None:
+    """The report JSON, the verdicts CSV and the steering pack (PDF, HTML) of the shown
+    initiatives.
+
+    Each download is an export: its on_click logs an `export` entry in the audit log. The pack
+    is rendered only when its button is clicked (a callable `data`), seconds for the PDF.
     """
     st.subheader("Downloads")
     stamp = iso(ctx.report.as_of).replace(":", "").replace("-", "")
     scope = "shown initiatives" if ctx.filters_active else "the whole portfolio"
     digest = report_hash(shown)  # the export entry names the report every file was made from
+    base = {"what": "report", "report_hash": digest, "as_of": iso(shown.as_of), "initiatives": ids}
     files = [
         (
             "Report JSON (schema 1)",
@@ -250,18 +330,9 @@ def downloads(ctx: Context, shown: Report, ids: list[str], sign: signoff.Signing
             None,
             "download_csv",
         ),
-        (
-            "Printable HTML report",
-            render_html(shown),
-            f"pilotwatch-steering-{stamp}.html",
-            "text/html",
-            None,
-            "download_html",
-        ),
     ]
-    for col, (label, data, name, mime, help_text, key) in zip(st.columns(3), files, strict=True):
-        body: dict[str, Any] = {"what": "report", "format": key.removeprefix("download_")}
-        body |= {"path": name, "report_hash": digest, "as_of": iso(shown.as_of), "initiatives": ids}
+    for col, (label, data, name, mime, help_text, key) in zip(st.columns(3), files, strict=False):
+        body = {**base, "format": key.removeprefix("download_"), "path": name}
         col.download_button(
             label,
             data,
@@ -269,6 +340,32 @@ def downloads(ctx: Context, shown: Report, ids: list[str], sign: signoff.Signing
             mime=mime,
             help=help_text,
             key=key,
+            on_click=signoff.export_logger(sign, body),
+        )
+    st.markdown("**Steering pack**")
+    st.caption(
+        f"A board-ready pack of {scope}: a cover, one page per initiative and the definitions "
+        "(the same document as `pilotwatch report --pdf/--html`; docs/steering-pack.md). "
+        "It is prepared when you click, a few seconds for the PDF."
+    )
+    paper = (
+        st.radio(
+            "Paper", list(PAPERS), format_func=PAPERS.__getitem__, horizontal=True, key="pack_paper"
+        )
+        or "A4"
+    )
+    run = shown_run(ctx, shown, ids)
+    key = pack_key(ctx, shown, sign, baseline, paper)
+    columns = st.columns(3)
+    for col, (fmt, label, mime) in zip(columns, PACK_FILES, strict=False):
+        name = f"pilotwatch-steering-{stamp}-{paper.lower()}.{fmt}"
+        body = {**base, "format": fmt, "path": name, "paper": paper}
+        col.download_button(
+            label,
+            pack_file(key, fmt, run, sign, paper, baseline),
+            file_name=name,
+            mime=mime,
+            key=f"download_{fmt}",
             on_click=signoff.export_logger(sign, body),
         )
 
@@ -293,19 +390,20 @@ def render(ctx: Context) -> None:
     w.header(ctx, "Steering review", "Go / Conditional / No-Go per stage gate, and what changed")
     st.caption(
         "To print: collapse the sidebar and use your browser's Print (Ctrl/Cmd+P), or download the "
-        "printable HTML report at the bottom (the same document as `pilotwatch report --html`)."
+        "steering pack at the bottom, as PDF or HTML (the same document as `pilotwatch report "
+        "--pdf/--html`)."
     )
     if w.no_initiatives(ctx):
         return
     shown, ids = narrowed(ctx)
     sign = signoff.signing(ctx)
     verdicts(ctx, shown, ids)
-    what_changed(ctx, shown, ids, sign)
+    baseline = what_changed(ctx, shown, ids, sign)
     since_last_review(ctx, shown, ids, sign)
     for section in (top_risks, milestones_due):
         section(ctx, shown, ids)
     decisions(ctx, shown, ids, sign)
-    downloads(ctx, shown, ids, sign)
+    downloads(ctx, shown, ids, sign, baseline)
 
 
 render(context(__file__))

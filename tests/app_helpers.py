@@ -25,6 +25,7 @@ import polars as pl
 import pyarrow as pa
 import streamlit.testing.v1.app_test as app_test_module
 import yaml
+from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
@@ -142,10 +143,29 @@ def _recording_load(self: MemoryMediaFileStorage, path_or_data: Any, *args: Any,
 
 MemoryMediaFileStorage.load_and_get_id = _recording_load  # type: ignore[method-assign]
 
+# A download button whose `data` is a callable registers it (rendered only when clicked).
+DEFERRED: dict[str, Any] = {}
+_add_deferred = MediaFileManager.add_deferred
+
+
+def _recording_add_deferred(
+    self: MediaFileManager, data_callable: Any, *args: Any, **kw: Any
+) -> str:
+    file_id = _add_deferred(self, data_callable, *args, **kw)
+    DEFERRED[file_id] = data_callable
+    return file_id
+
+
+MediaFileManager.add_deferred = _recording_add_deferred  # type: ignore[method-assign]
+
 
 def download(at: AppTest, key: str) -> bytes:
-    """The bytes a download button serves."""
+    """The bytes a download button serves (a deferred button's callable is called, as a click
+    in the browser would)."""
     button = next(b for b in at.get("download_button") if b.proto.id.endswith(f"-{key}"))
+    if button.proto.deferred_file_id:
+        data = DEFERRED[button.proto.deferred_file_id]()
+        return data.encode() if isinstance(data, str) else bytes(data)
     file_id = button.proto.url.rsplit("/", 1)[-1].split(".", 1)[0]
     return MEDIA[file_id]
 

@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import shutil
+import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from html import escape
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,6 +28,8 @@ from app_helpers import (
 )
 
 from pilotwatch import engine
+from pilotwatch.audit.store import AuditLog
+from pilotwatch.fingerprints import report_hash
 from pilotwatch.render import SUMMARY_HEADER, summary_rows
 from pilotwatch.report import Report, dumps
 from ui import formats as fm
@@ -272,10 +279,95 @@ def test_steering_review_numbers_and_downloads(report: dict[str, Any]) -> None:
     csv = download(at, "download_csv").decode().splitlines()
     assert csv[0].split(",")[:3] == SUMMARY_HEADER[:3]
     assert len(csv) == len(expected) + 1
-    assert b"<!doctype html>" in download(at, "download_html")
     subheaders = [s.value for s in at.subheader]
     for title in ("Verdicts", "What changed", "Top risks", "Milestones due", "Downloads"):
         assert title in subheaders
+
+
+def pdf_text(pdf: bytes, tmp_path: Path) -> str:
+    """The PDF's text by Debian's pdftotext (skip without it; fail under CI's services flag)."""
+    if shutil.which("pdftotext") is None:
+        reason = "pdftotext is missing (Debian: apt-get install poppler-utils)"
+        if os.environ.get("PILOTWATCH_REQUIRE_SERVICES") == "1":
+            pytest.fail(f"{reason} (PILOTWATCH_REQUIRE_SERVICES=1)")
+        pytest.skip(reason)
+    path = tmp_path / "pack.pdf"
+    path.write_bytes(pdf)
+    out = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, check=True)
+    # one space between words, lines joined; a word broken after its hyphen joined again
+    return " ".join(out.stdout.decode().split()).replace("- ", "-")
+
+
+def pdf_page_size(pdf: bytes, tmp_path: Path) -> str:
+    """pdfinfo's "Page size" line of the first page (pdf_text has checked for poppler)."""
+    path = tmp_path / "size.pdf"
+    path.write_bytes(pdf)
+    out = subprocess.run(["pdfinfo", str(path)], capture_output=True, check=True, text=True)
+    return next(line for line in out.stdout.splitlines() if line.startswith("Page size:"))
+
+
+def test_steering_pack_downloads_for_every_shown_initiative(
+    report: dict[str, Any], tmp_path: Path
+) -> None:
+    at = new_app()
+    open_page(at, "steering")
+    _ok(at)
+    buttons = {b.proto.id.rsplit("-", 1)[-1]: b.proto for b in at.get("download_button")}
+    assert buttons["download_pdf"].label == "Steering pack (PDF)"
+    assert buttons["download_html"].label == "Steering pack (HTML)"
+    for key in ("download_pdf", "download_html"):  # rendered when clicked, not on every run
+        assert buttons[key].deferred_file_id and not buttons[key].url, key
+    pdf, html = download(at, "download_pdf"), download(at, "download_html").decode()
+    assert pdf.startswith(b"%PDF-")
+    assert html.startswith("<!doctype html>")
+    text = pdf_text(pdf, tmp_path)
+    for item in report["initiatives"]:
+        assert " ".join(item["name"].split()) in text, item["name"]
+        assert escape(item["name"]) in html, item["name"]
+    assert pdf_page_size(pdf, tmp_path).endswith("(A4)")
+
+
+def test_steering_pack_holds_only_the_filtered_initiatives_and_logs_its_export(
+    report: dict[str, Any], tmp_path: Path
+) -> None:
+    shown = [i for i in report["initiatives"] if i["readiness"]["verdict"] == "no_go"]
+    hidden = [i for i in report["initiatives"] if i["readiness"]["verdict"] != "no_go"]
+    assert shown and hidden  # the demo has both
+    at = new_app()
+    at.run()
+    at.multiselect(key="f_verdict").set_value(["no_go"]).run()
+    open_page(at, "steering")
+    at.radio(key="pack_paper").set_value("Letter").run()
+    _ok(at)
+    pdf, html = download(at, "download_pdf"), download(at, "download_html").decode()
+    text = pdf_text(pdf, tmp_path)
+    for item in shown:
+        assert " ".join(item["name"].split()) in text and escape(item["name"]) in html
+    for item in hidden:  # not by name, not by id, in neither rendering
+        for value in (item["name"], item["id"]):
+            assert value not in text and escape(value) not in html, value
+    # US Letter: 8.5 x 11 in = 612 x 792 pt
+    assert pdf_page_size(pdf, tmp_path).endswith("612 x 792 pts (letter)")
+    log = AuditLog(os.environ["PILOTWATCH_AUDIT_URL"])
+    before = len(log.entries("export"))
+    at.download_button(key="download_pdf").click().run()
+    at.download_button(key="download_html").click().run()
+    _ok(at)
+    entries = log.entries("export")[before:]
+    shown_report = Report.model_validate({**report, "initiatives": shown})
+    stamp = report["as_of"].replace(":", "").replace("-", "")
+    assert [e.body for e in entries] == [
+        {
+            "what": "report",
+            "format": fmt,
+            "path": f"pilotwatch-steering-{stamp}-letter.{fmt}",
+            "paper": "Letter",
+            "report_hash": report_hash(shown_report),
+            "as_of": report["as_of"],
+            "initiatives": [i["id"] for i in shown],
+        }
+        for fmt in ("pdf", "html")
+    ]
 
 
 def test_steering_what_changed_uses_the_earlier_report(report: dict[str, Any]) -> None:
