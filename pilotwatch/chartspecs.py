@@ -52,20 +52,17 @@ BUDGET_LEVELS = (  # the at-risk and exhausted rules (docs/metrics.md, SLO statu
 )
 
 
-def _time_x(field: str, *, utc: bool, untitled: bool = False) -> alt.X | str:
-    """A temporal x channel; in UTC when `utc` (the pack: the same text on every machine)."""
-    title = None if untitled else alt.Undefined
-    if utc:
-        return alt.X(f"{field}:T", title=title, scale=alt.Scale(type="utc"))
-    return alt.X(f"{field}:T", title=title) if untitled else f"{field}:T"
+def _static_time_x(title: str | alt.UndefinedType | None = alt.Undefined) -> alt.X:
+    """The pack's time axis: UTC (the same text on every machine), day labels, few ticks."""
+    axis = alt.Axis(format="%b %d", tickCount=4, labelOverlap=True)
+    return alt.X("at:T", title=title, scale=alt.Scale(type="utc"), axis=axis)
 
 
 def burn_down(
     burn: pl.DataFrame,
     ideal: pl.DataFrame,
     *,
-    tooltips: bool = True,
-    utc: bool = False,
+    static: bool = False,
     y_domain: Sequence[float] | None = None,
 ) -> alt.LayerChart:
     """The error budget remaining over the window against the steady pace, with the 25% and
@@ -73,8 +70,11 @@ def burn_down(
 
     `burn` is `series.budget_burn_down` (at, consumed, budget_remaining), `ideal` is
     `series.ideal_burn` (at, budget_remaining). `y_domain` fixes the y scale (small multiples
-    share one); `utc` draws the instants in UTC, not the viewer's time zone.
+    share one). `static` is the printed form (the pack): no tooltips, instants in UTC with
+    day labels whatever the machine's time zone, smaller rule labels.
     """
+    if static:  # the tooltip's column only
+        burn = burn.select("at", "budget_remaining")
     actual_data = burn.with_columns(pl.lit(BURN_LINES[0]).alias("line"))
     pace_data = ideal.with_columns(pl.lit(BURN_LINES[1]).alias("line"))
     legend = alt.Legend(title=None, orient="top", symbolType="stroke", symbolStrokeWidth=2)
@@ -85,7 +85,7 @@ def burn_down(
         alt.Chart(actual_data)
         .mark_line(interpolate="step-after", strokeWidth=2)
         .encode(
-            x=_time_x("at", utc=utc, untitled=True),
+            x=_static_time_x(None) if static else alt.X("at:T", title=None),
             y=alt.Y(
                 "budget_remaining:Q",
                 title="budget remaining",
@@ -96,7 +96,7 @@ def burn_down(
             strokeDash=dash,
         )
     )
-    if tooltips:
+    if not static:
         actual = actual.encode(
             tooltip=[
                 alt.Tooltip("at:T", title="until", format="%Y-%m-%d %H:%M"),
@@ -108,32 +108,39 @@ def burn_down(
         alt.Chart(pace_data)
         .mark_line()
         .encode(
-            x=_time_x("at", utc=utc),
+            x=_static_time_x() if static else "at:T",
             y="budget_remaining:Q",
             color=colour,
             strokeDash=dash,
         )
     )
-    if tooltips:
+    if not static:
         pace = pace.encode(tooltip=["line"])
     levels = pl.DataFrame(
         {"y": [y for y, _ in BUDGET_LEVELS], "label": [label for _, label in BUDGET_LEVELS]}
     )
     rules = alt.Chart(levels).mark_rule(strokeDash=[2, 2], color="black").encode(y="y:Q")
+    size = 9 if static else alt.Undefined
     # the 25% label sits above its rule and the 0% label below its own, so the two
     # never collide, however far below 0 the axis runs
     above = (
         alt.Chart(levels.head(1))
-        .mark_text(align="left", baseline="bottom", dy=-3, x=4, color="black")
+        .mark_text(align="left", baseline="bottom", dy=-3, x=4, color="black", fontSize=size)
         .encode(y="y:Q", text="label:N")
     )
     below = (
         alt.Chart(levels.tail(1))
-        .mark_text(align="left", baseline="top", dy=3, x=4, color="black")
+        .mark_text(align="left", baseline="top", dy=3, x=4, color="black", fontSize=size)
         .encode(y="y:Q", text="label:N")
     )
     layered: alt.LayerChart = actual + pace + rules + above + below
     return layered
+
+
+def budget_domain(lowest: float) -> tuple[float, float]:
+    """A burn-down y scale from `lowest` (or 0) to 1 with room under the 0% rule's label."""
+    low = min(lowest, 0.0)
+    return (low - 0.25 * (1.0 - low), 1.0)
 
 
 def time_axis(data: pl.DataFrame) -> alt.X:
@@ -158,10 +165,11 @@ def with_verdict_words(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def score_trend(data: pl.DataFrame, *, tooltips: bool = True) -> alt.LayerChart:
+def score_trend(data: pl.DataFrame, *, static: bool = False) -> alt.LayerChart:
     """Score as a grey line with a point per instant, coloured and shaped by the verdict.
 
-    `data` is the history frame (pilotwatch.history.history_frame) with `with_verdict_words`.
+    `data` is the history frame (pilotwatch.history.history_frame) with `with_verdict_words`;
+    `static` (the pack) leaves out the tooltips.
     """
     base = alt.Chart(data).encode(x=time_axis(data))
     line = base.mark_line(color=OKABE["grey"]).encode(
@@ -173,7 +181,7 @@ def score_trend(data: pl.DataFrame, *, tooltips: bool = True) -> alt.LayerChart:
         color=alt.Color("verdict word:N", scale=VERDICT_SCALE, legend=legend),
         shape=alt.Shape("verdict word:N", scale=VERDICT_SHAPE, legend=legend),
     )
-    if tooltips:
+    if not static:
         points = points.encode(
             tooltip=["name", "as of", "verdict word", alt.Tooltip("score:Q", format=".1f")]
         )
@@ -200,4 +208,69 @@ def verdict_bars(counts: pl.DataFrame) -> alt.LayerChart:
         text=alt.Text("count:Q", format="d")
     )
     layered: alt.LayerChart = bars + labels
+    return layered
+
+
+KPI_STATUS_COLOUR = alt.Scale(
+    domain=["on track", "off track"], range=[OKABE["green"], OKABE["vermillion"]]
+)
+
+
+def kpi_progress(rows: pl.DataFrame, width: int) -> alt.LayerChart:
+    """Outcome KPIs on one unit-free scale: 0 is the baseline, 1 the target (both ruled and
+    named); a bar per KPI from the baseline to its value, its value and status written in a
+    column on the right.
+
+    `rows`: kpi, progress ((value - baseline) / (target - baseline), null when there is no
+    value to draw), status (a word: "on track", "off track", ...) and label (the text of its
+    row, e.g. "72 · off track" or "<11 · suppressed"). Progress past 1 is past the target,
+    below 0 worse than the baseline, whichever way the KPI improves. `width` is the plot's.
+    """
+    drawn = rows.get_column("progress").drop_nulls().to_list()
+    low, high = min([0.0, *drawn]), max([1.0, *drawn])
+    # the bars take the left 60% of the plot, the labels the right 40%
+    span = (high - low) / 0.6
+    scale = alt.Scale(domain=[low - 0.02 * span, low + span], nice=False)
+    order = rows.get_column("kpi").to_list()
+    y = alt.Y("kpi:N", title=None, sort=order, axis=alt.Axis(labelLimit=200))
+    x = alt.X(
+        "progress:Q",
+        title="progress from baseline (0) to target (1)",
+        scale=scale,
+        axis=alt.Axis(values=[0, 1], format=".0f", grid=False),
+    )
+    bars = (
+        alt.Chart(rows)
+        .mark_bar(height=10)
+        .encode(
+            y=y,
+            x=x,
+            x2=alt.X2(datum=0),
+            color=alt.Color("status:N", scale=KPI_STATUS_COLOUR, legend=None),
+        )
+    )
+    labels = (
+        alt.Chart(rows)
+        .mark_text(align="right", dx=-2, color="black")
+        .encode(y=y, x=alt.value(width), text="label:N")
+    )
+    references = pl.DataFrame({"at": [0.0, 1.0], "name": ["baseline", "target"]})
+    rules = (
+        alt.Chart(references)
+        .mark_rule(color="black")
+        .encode(
+            x=alt.X("at:Q", scale=scale),
+            strokeDash=alt.StrokeDash(
+                "name:N",
+                scale=alt.Scale(domain=["baseline", "target"], range=[[2, 2], [1, 0]]),
+                legend=None,
+            ),
+        )
+    )
+    names = (
+        alt.Chart(references)
+        .mark_text(baseline="bottom", dy=-2, color="black", fontWeight="bold")
+        .encode(x=alt.X("at:Q", scale=scale), y=alt.value(0), text="name:N")
+    )
+    layered: alt.LayerChart = (bars + rules + labels + names).properties(width=width)
     return layered
