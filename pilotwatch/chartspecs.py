@@ -52,9 +52,12 @@ BUDGET_LEVELS = (  # the at-risk and exhausted rules (docs/metrics.md, SLO statu
 )
 
 
-def _static_time_x(title: str | alt.UndefinedType | None = alt.Undefined) -> alt.X:
-    """The pack's time axis: UTC (the same text on every machine), day labels, few ticks."""
-    axis = alt.Axis(format="%b %d", tickCount=4, labelOverlap=True)
+def _static_time_x(days: float, title: str | alt.UndefinedType | None = alt.Undefined) -> alt.X:
+    """The pack's time axis over `days`: UTC (the same text on every machine), ticked on UTC
+    midnights (a utc scale steps in UTC days), daily for a window up to two weeks, else on
+    Sundays."""
+    ticks = alt.TimeIntervalStep(interval="day" if days <= 14 else "week", step=1)
+    axis = alt.Axis(format="%b %d", tickCount=ticks, labelOverlap=True)
     return alt.X("at:T", title=title, scale=alt.Scale(type="utc"), axis=axis)
 
 
@@ -75,6 +78,8 @@ def burn_down(
     """
     if static:  # the tooltip's column only
         burn = burn.select("at", "budget_remaining")
+    span = ideal.select((pl.col("at").max() - pl.col("at").min()).dt.total_seconds()).item()
+    days = float(span or 0) / 86_400
     actual_data = burn.with_columns(pl.lit(BURN_LINES[0]).alias("line"))
     pace_data = ideal.with_columns(pl.lit(BURN_LINES[1]).alias("line"))
     legend = alt.Legend(title=None, orient="top", symbolType="stroke", symbolStrokeWidth=2)
@@ -85,7 +90,7 @@ def burn_down(
         alt.Chart(actual_data)
         .mark_line(interpolate="step-after", strokeWidth=2)
         .encode(
-            x=_static_time_x(None) if static else alt.X("at:T", title=None),
+            x=_static_time_x(days, None) if static else alt.X("at:T", title=None),
             y=alt.Y(
                 "budget_remaining:Q",
                 title="budget remaining",
@@ -108,7 +113,7 @@ def burn_down(
         alt.Chart(pace_data)
         .mark_line()
         .encode(
-            x=_static_time_x() if static else "at:T",
+            x=_static_time_x(days) if static else "at:T",
             y="budget_remaining:Q",
             color=colour,
             strokeDash=dash,

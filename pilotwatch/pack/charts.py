@@ -95,19 +95,24 @@ def normalise(svg: str) -> str:
     return _HIDDEN_TEXT.sub("", svg)
 
 
+# the pack's type scale (px) for every chart, merged into the spec's config
+CONFIG: dict[str, Any] = {
+    "font": FONT_FAMILY,
+    "title": {"fontSize": 11},
+    "axis": {"labelFontSize": 9, "titleFontSize": 10},
+    "legend": {"labelFontSize": 10},
+}
+
+
 def render_svg(chart: alt.TopLevelMixin) -> str:
     """One vl-convert call: the chart in the pack's font as deterministic SVG."""
     _fonts()
-    # validated where the specs are built and tested (tests/test_chartspecs.py); not again here
-    styled = (
-        chart.configure(font=FONT_FAMILY)
-        .configure_title(fontSize=11)
-        .configure_axis(labelFontSize=9, titleFontSize=10)
-        .configure_legend(labelFontSize=10)
-    )
+    # validated where the specs are built and tested (tests/test_chartspecs.py), not again;
+    # the config is merged into the dict: Altair's configure_* would copy the whole chart
+    spec = chart.to_dict(validate=False)
+    spec["config"] = {**spec.get("config", {}), **CONFIG}
     # as JSON text: vl-convert parses that faster than it converts a Python dict
-    spec = json.dumps(styled.to_dict(validate=False))
-    return normalise(vlc.vegalite_to_svg(spec, vl_version=VL_VERSION))
+    return normalise(vlc.vegalite_to_svg(json.dumps(spec), vl_version=VL_VERSION))
 
 
 def _pct(value: float) -> str:
