@@ -13,6 +13,7 @@ import polars as pl
 import pytest
 from metrics_helpers import DAY, HOUR, MIN, T, buckets, slo
 
+from core.models import Slo
 from metrics import series
 from pilotwatch import chartspecs as cs
 
@@ -20,7 +21,7 @@ BUDGET = "budget remaining"
 PACE = "steady pace"
 
 
-def _burn_case() -> tuple:
+def _burn_case() -> tuple[Slo, pl.DataFrame]:
     s = slo("a", window="1d", target=0.875)  # budget 1/8 of the events
     b = buckets(
         [

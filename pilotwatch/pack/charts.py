@@ -39,6 +39,9 @@ KPI_WIDTH = 330
 KPI_ROW = 18  # px per KPI row
 
 
+_ROOT = re.compile(r'<svg\b[^>]*?\swidth="([\d.]+)"[^>]*?\sheight="([\d.]+)"')
+
+
 @dataclass(frozen=True)
 class Figure:
     """One chart for the pack: the SVG markup, its alt text and a caption."""
@@ -46,6 +49,14 @@ class Figure:
     svg: str
     alt: str
     caption: str
+
+    @property
+    def size(self) -> tuple[float, float]:
+        """The SVG's (width, height) in CSS pixels (96 per inch): its size on the page."""
+        root = _ROOT.match(self.svg)
+        if root is None:
+            raise ValueError("not an SVG with a width and a height")
+        return float(root.group(1)), float(root.group(2))
 
     @property
     def data_uri(self) -> str:
@@ -124,9 +135,9 @@ def budget_words(slo: SloEntry) -> str:
     left = slo.budget_remaining
     if left is None or slo.status == SloStatus.NO_DATA:
         return f"{slo.name}: no events in the window, so no budget to report"
+    status = str(slo.status).replace("_", " ")  # healthy, at risk, breached
     if left <= 0:
-        return f"{slo.name}: budget exhausted, {_pct(left)} remaining (breached)"
-    status = "at risk" if slo.status == SloStatus.AT_RISK else str(slo.status).replace("_", " ")
+        return f"{slo.name}: budget exhausted, {_pct(left)} remaining ({status})"
     return f"{slo.name}: {_pct(left)} of the error budget remaining ({status})"
 
 
@@ -204,6 +215,8 @@ def trend_figure(inputs: PackInputs, item: InitiativeReport) -> Figure | None:
     if not inputs.history:
         return None
     data = trend_frame(inputs, item)
+    if data.height == 0:  # a history at the pack's own as-of without this initiative
+        return None
     chart = cs.score_trend(data, static=True).properties(width=TREND[0], height=TREND[1])
     rows = data.rows(named=True)
     first, last = rows[0], rows[-1]
