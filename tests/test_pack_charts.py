@@ -182,6 +182,7 @@ def test_trend_over_the_history_ends_on_the_report() -> None:
     trend = charts.initiative_figures(pack, item).trend
     assert trend is not None
     _assert_vector(trend.svg)
+    assert trend.size[0] <= MM_180 / 2  # sized for half the column, beside the decision
     frame = charts.trend_frame(pack, item)
     # the two earlier reports and the pack's own, oldest first
     assert frame.get_column("as of").to_list() == [

@@ -33,7 +33,7 @@ from pilotwatch.report import views
 VL_VERSION = "6.4"
 COLUMNS = 3  # burn-down panels per row
 PANEL = (150, 78)  # a burn-down panel's plot (width, height): with its axes a third of 180 mm
-TREND = (560, 90)
+TREND = (265, 64)  # plot size: with its axis and legend half the 180 mm column (330 px)
 VERDICTS = (220, 66)
 KPI_WIDTH = 330
 KPI_ROW = 18  # px per KPI row
