@@ -128,6 +128,25 @@ def test_burn_down_panels_fit_the_180_mm_column(figures: charts.InitiativeFigure
     assert width > 3 * charts.PANEL[0] and height < 2 * charts.PANEL[1] + 80  # not stacked
 
 
+def test_one_vl_convert_call_per_figure_read(
+    pack: PackInputs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[int] = []
+    real = vlc.vegalite_to_svg
+
+    def counted(spec: str, **options: str) -> str:
+        calls.append(1)
+        return real(spec, **options)
+
+    monkeypatch.setattr(charts.vlc, "vegalite_to_svg", counted)
+    figures = charts.initiative_figures(pack, pack.report.initiatives[0])
+    assert calls == []  # nothing rendered until a template reads a figure
+    assert figures.burn_down is not None and len(calls) == 1  # three panels, one call
+    assert figures.burn_down is not None and len(calls) == 1  # rendered once
+    assert figures.trend is None and len(calls) == 1  # no history: nothing to render
+    assert figures.outcomes is not None and len(calls) == 2
+
+
 def test_alt_text_names_each_slo_and_its_budget(figures: charts.InitiativeFigures) -> None:
     assert figures.burn_down is not None
     alt_text = figures.burn_down.alt

@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from itertools import pairwise
 from typing import Any
 
@@ -64,13 +64,27 @@ class Figure:
         return "data:image/svg+xml;base64," + base64.b64encode(self.svg.encode()).decode()
 
 
-@dataclass(frozen=True)
 class InitiativeFigures:
-    """The charts of one initiative's page; None where there is nothing to draw."""
+    """The charts of one initiative's page, each rendered when first read (a template that
+    leaves one out costs no vl-convert call); None where there is nothing to draw."""
 
-    burn_down: Figure | None  # small multiples, one panel per SLO of the initiative
-    trend: Figure | None  # score (verdict by shape) over the history; None without one
-    outcomes: Figure | None  # KPI progress from baseline to target; None without KPIs
+    def __init__(self, inputs: PackInputs, item: InitiativeReport) -> None:
+        self._inputs, self._item = inputs, item
+
+    @cached_property
+    def burn_down(self) -> Figure | None:
+        """Small multiples, one panel per SLO of the initiative; None without SLOs."""
+        return burn_down_figure(self._inputs, self._item)
+
+    @cached_property
+    def trend(self) -> Figure | None:
+        """Score (verdict by shape) over the history; None without one."""
+        return trend_figure(self._inputs, self._item)
+
+    @cached_property
+    def outcomes(self) -> Figure | None:
+        """KPI progress from baseline to target; None without KPIs."""
+        return outcomes_figure(self._inputs, self._item)
 
 
 @dataclass(frozen=True)
@@ -298,11 +312,7 @@ def verdicts_figure(inputs: PackInputs) -> Figure | None:
 
 def initiative_figures(inputs: PackInputs, item: InitiativeReport) -> InitiativeFigures:
     """The burn-down small multiples, the readiness trend and the KPI chart of `item`."""
-    return InitiativeFigures(
-        burn_down=burn_down_figure(inputs, item),
-        trend=trend_figure(inputs, item),
-        outcomes=outcomes_figure(inputs, item),
-    )
+    return InitiativeFigures(inputs, item)
 
 
 def cover_figures(inputs: PackInputs) -> CoverFigures:
