@@ -359,7 +359,7 @@ def downloads(
     columns = st.columns(3)
     for col, (fmt, label, mime) in zip(columns, PACK_FILES, strict=False):
         name = f"pilotwatch-steering-{stamp}-{paper.lower()}.{fmt}"
-        body = {**base, "format": fmt, "path": name, "paper": paper}
+        body = {**base, "format": fmt, "path": name}  # the name says the paper
         col.download_button(
             label,
             pack_file(key, fmt, run, sign, paper, baseline),

@@ -361,7 +361,6 @@ def test_steering_pack_holds_only_the_filtered_initiatives_and_logs_its_export(
             "what": "report",
             "format": fmt,
             "path": f"pilotwatch-steering-{stamp}-letter.{fmt}",
-            "paper": "Letter",
             "report_hash": report_hash(shown_report),
             "as_of": report["as_of"],
             "initiatives": [i["id"] for i in shown],
