@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 Paper = Literal["A4", "Letter"]
 
+
 @dataclass(frozen=True)
 class PackInputs:
     """Everything one pack is rendered from; every part is already filtered for the caller.
@@ -39,6 +40,7 @@ class PackInputs:
     baseline: Report | None = None
     paper: Paper = "A4"
 
+
 def gather(
     run: Run,
     log: AuditLog | None,
@@ -47,7 +49,24 @@ def gather(
     baseline: Report | None = None,
     history: Sequence[Report] = (),
 ) -> PackInputs:
-    """The pack's inputs from an engine run (already restricted) and the audit log."""
-    raise NotImplementedError  # helper A
+    """The pack's inputs from an engine run (already restricted) and the audit log.
+
+    The decisions are those of the report's initiatives only (oldest first), so a pack never
+    names an initiative its reader may not see; `log` None means no decision is known.
+    """
+    from pilotwatch.audit.decisions import decisions
+
+    shown = {item.id for item in run.report.initiatives}
+    records = () if log is None else tuple(d for d in decisions(log) if d.initiative in shown)
+    return PackInputs(
+        report=run.report,
+        config=run.config,
+        portfolio=run.portfolio,
+        decisions=records,
+        history=tuple(history),
+        baseline=baseline,
+        paper=paper,
+    )
+
 
 __all__ = ["PackInputs", "Paper", "gather"]
