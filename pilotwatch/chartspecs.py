@@ -113,30 +113,30 @@ def burn_down(
         alt.Chart(pace_data)
         .mark_line()
         .encode(
-            x=_static_time_x(days) if static else "at:T",
-            y="budget_remaining:Q",
+            x=_static_time_x(days) if static else alt.X("at:T"),
+            y=alt.Y("budget_remaining:Q"),
             color=colour,
             strokeDash=dash,
         )
     )
     if not static:
-        pace = pace.encode(tooltip=["line"])
+        pace = pace.encode(tooltip=[alt.Tooltip("line")])
     levels = pl.DataFrame(
         {"y": [y for y, _ in BUDGET_LEVELS], "label": [label for _, label in BUDGET_LEVELS]}
     )
-    rules = alt.Chart(levels).mark_rule(strokeDash=[2, 2], color="black").encode(y="y:Q")
+    rules = alt.Chart(levels).mark_rule(strokeDash=[2, 2], color="black").encode(y=alt.Y("y:Q"))
     size = 9 if static else alt.Undefined
     # the 25% label sits above its rule and the 0% label below its own, so the two
     # never collide, however far below 0 the axis runs
     above = (
         alt.Chart(levels.head(1))
         .mark_text(align="left", baseline="bottom", dy=-3, x=4, color="black", fontSize=size)
-        .encode(y="y:Q", text="label:N")
+        .encode(y=alt.Y("y:Q"), text=alt.Text("label:N"))
     )
     below = (
         alt.Chart(levels.tail(1))
         .mark_text(align="left", baseline="top", dy=3, x=4, color="black", fontSize=size)
-        .encode(y="y:Q", text="label:N")
+        .encode(y=alt.Y("y:Q"), text=alt.Text("label:N"))
     )
     layered: alt.LayerChart = actual + pace + rules + above + below
     return layered
@@ -182,13 +182,18 @@ def score_trend(data: pl.DataFrame, *, static: bool = False) -> alt.LayerChart:
     )
     legend = alt.Legend(orient="top", title=None)
     points = base.mark_point(filled=True, size=70, opacity=1).encode(
-        y="score:Q",
+        y=alt.Y("score:Q"),
         color=alt.Color("verdict word:N", scale=VERDICT_SCALE, legend=legend),
         shape=alt.Shape("verdict word:N", scale=VERDICT_SHAPE, legend=legend),
     )
     if not static:
         points = points.encode(
-            tooltip=["name", "as of", "verdict word", alt.Tooltip("score:Q", format=".1f")]
+            tooltip=[
+                alt.Tooltip("name"),
+                alt.Tooltip("as of"),
+                alt.Tooltip("verdict word"),
+                alt.Tooltip("score:Q", format=".1f"),
+            ]
         )
     layered: alt.LayerChart = line + points
     return layered
@@ -257,7 +262,7 @@ def kpi_progress(rows: pl.DataFrame, width: int) -> alt.LayerChart:
     labels = (
         alt.Chart(rows)
         .mark_text(align="right", dx=-2, color="black")
-        .encode(y=y, x=alt.value(width), text="label:N")
+        .encode(y=y, x=alt.value(width), text=alt.Text("label:N"))
     )
     references = pl.DataFrame({"at": [0.0, 1.0], "name": ["baseline", "target"]})
     rules = (
@@ -275,7 +280,7 @@ def kpi_progress(rows: pl.DataFrame, width: int) -> alt.LayerChart:
     names = (
         alt.Chart(references)
         .mark_text(baseline="bottom", dy=-2, color="black", fontWeight="bold")
-        .encode(x=alt.X("at:Q", scale=scale), y=alt.value(0), text="name:N")
+        .encode(x=alt.X("at:Q", scale=scale), y=alt.value(0), text=alt.Text("name:N"))
     )
     layered: alt.LayerChart = (bars + rules + labels + names).properties(width=width)
     return layered
