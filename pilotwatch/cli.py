@@ -33,8 +33,15 @@ if TYPE_CHECKING:
     from pilotwatch.access import Identity
     from pilotwatch.audit.store import AuditLog
     from pilotwatch.engine import Run
+    from pilotwatch.pack import Paper
+    from pilotwatch.report import Report
 
 EXIT_GO, EXIT_NO_GO, EXIT_CONDITIONAL, EXIT_USAGE = 0, 1, 2, 3
+# --paper: the steering pack's paper sizes (pilotwatch.pack.Paper)
+PAPERS: dict[str, Paper] = {"a4": "A4", "letter": "Letter"}
+# the pack's trend: each instant costs a report (~0.2 s on the demo); 8 Mondays keep the whole
+# `report --pdf` of the demo portfolio under its 10 s budget (docs/performance.md)
+PACK_TREND_WEEKS = 8
 # "cannot decide": a release gate must never read an error as no-go (1) or conditional (2)
 EXIT_ERROR = EXIT_USAGE
 DEBUG_ENV = "PILOTWATCH_DEBUG"
@@ -61,6 +68,16 @@ def _as_of(text: str) -> datetime:
         raise argparse.ArgumentTypeError(
             f"not an ISO 8601 instant: {text!r} (e.g. 2026-11-16T12:00:00Z)"
         ) from None
+
+
+def _weeks(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of weeks >= 1, got {text!r}")
+    return value
 
 
 def _write(path: str, what: str, write: Callable[[], object]) -> None:
@@ -214,13 +231,49 @@ def _report(args: argparse.Namespace) -> int:
     elif args.json:
         logged("json", args.json, lambda: Path(args.json).write_text(text, "utf-8"))
     if args.html or args.pdf:
-        from pilotwatch.render import write_html, write_pdf
-
+        html, pdf = _steering_pack(args, result, identity, full, log)
         if args.html:
-            logged("html", args.html, lambda: write_html(report, Path(args.html)))
-        if args.pdf:
-            logged("pdf", args.pdf, lambda: write_pdf(report, Path(args.pdf)))
+            logged("html", args.html, lambda: Path(args.html).write_text(html, "utf-8"))
+        if pdf is not None:
+            logged("pdf", args.pdf, lambda: Path(args.pdf).write_bytes(pdf))
     return 0
+
+
+def _steering_pack(
+    args: argparse.Namespace, result: Run, identity: Identity, full: Config, log: AuditLog
+) -> tuple[str, bytes | None]:
+    """The steering pack's HTML, and its PDF when `--pdf` is given (docs/steering-pack.md).
+
+    Rendered before any file is written: a pack that cannot be made (Pango missing) writes
+    nothing. The trend is the readiness history (`--trend-weeks`, each decision's as-of) unless
+    `--no-trend`; `--since T` compares with the report at T instead of the decisions.
+    """
+    from pilotwatch.audit.decisions import decisions
+    from pilotwatch.history import compute_visible_history, default_instants
+    from pilotwatch.pack import gather, render_html, render_pdf
+    from pilotwatch.pack.pdf import PackError
+
+    as_of = result.report.as_of
+    history: list[Report] = []
+    if not args.no_trend:
+        # only decisions on initiatives the identity may see add instants (as `history` does)
+        decided = [d.as_of for d in decisions(log) if identity.may_see(d.initiative)]
+        # the as-of itself is the pack's own report: not computed a second time
+        instants = [t for t in default_instants(as_of, args.trend_weeks, decided) if t < as_of]
+        history = compute_visible_history(full, result.data, instants, identity)
+    baseline = None
+    if args.since is not None:
+        if args.since >= as_of:
+            raise CliError(f"--since {iso(args.since)} is not before the as-of {iso(as_of)}")
+        baseline = compute_visible_history(full, result.data, [args.since], identity)[0]
+    paper = PAPERS[args.paper]
+    inputs = gather(result, log, paper=paper, baseline=baseline, history=history)
+    html = render_html(inputs)
+    try:
+        pdf = render_pdf(inputs, html=html) if args.pdf else None
+    except PackError as exc:
+        raise CliError(str(exc)) from exc
+    return html, pdf
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -278,14 +331,35 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--strict", action="store_true", help="quarantined rows are errors")
     validate.set_defaults(func=_validate)
 
-    report = sub.add_parser("report", help="write the schema-1 report (JSON, HTML, PDF)")
+    report = sub.add_parser(
+        "report", help="write the schema-1 report (JSON) and the steering pack (HTML, PDF)"
+    )
     report.add_argument("--config", default="config")
     report.add_argument(
         "--as-of", type=_as_of, help="ISO 8601 instant (default: configured or now)"
     )
     report.add_argument("--json", help="path for the JSON report ('-' for stdout)")
-    report.add_argument("--html", help="path for a printable HTML steering report")
-    report.add_argument("--pdf", help="path for a PDF steering report")
+    report.add_argument("--html", help="path for the steering pack as HTML (one file)")
+    report.add_argument("--pdf", help="path for the steering pack as PDF")
+    report.add_argument(
+        "--paper", choices=sorted(PAPERS), default="a4", help="the pack's paper (default a4)"
+    )
+    report.add_argument(
+        "--no-trend", action="store_true", help="leave the readiness trend out of the pack"
+    )
+    report.add_argument(
+        "--trend-weeks",
+        type=_weeks,
+        default=PACK_TREND_WEEKS,
+        help=f"weeks of readiness history in the pack's trend (default {PACK_TREND_WEEKS}; "
+        "the app's trends show 13)",
+    )
+    report.add_argument(
+        "--since",
+        type=_as_of,
+        help="the pack's 'what changed' compares with the report at this instant "
+        "(default: each initiative's last recorded decision)",
+    )
     report.set_defaults(func=_report)
 
     gate = "release gate: exit 0 go, 1 no_go, 2 conditional, 3 cannot decide (any error)"

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import html
 import json
-import re
 import shutil
-import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +19,7 @@ import polars as pl
 import pytest
 from app_helpers import MEDIA, ROOT, chart_data, config_env, new_app, open_page, unescape
 from google.protobuf import text_format
+from pdf_tools import pdf_text as extracted_text
 
 from pilotwatch.cli import main
 from pilotwatch.config import load_config
@@ -119,17 +118,9 @@ def outputs(project: Path) -> dict[str, str]:
 
 
 def pdf_text(data: bytes) -> str:
-    """Every content stream of a PDF, inflated (no PDF text extractor is installed), with the
-    literal-string escapes undone; fpdf2 writes Helvetica text as literal strings."""
-    parts = [data.decode("latin-1")]
-    for raw in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", data, flags=re.S):
-        try:
-            parts.append(zlib.decompress(raw).decode("latin-1"))
-        except zlib.error:
-            parts.append(raw.decode("latin-1"))
-    text = "\n".join(parts)
-    assert "Tj" in text or "TJ" in text, "no text operators found: the PDF was not inflated"
-    return re.sub(r"\\([()\\])", r"\1", text)
+    """The PDF's text as a reader sees it (pdftotext; the fonts are embedded subsets, so the
+    content streams hold glyph ids, not the words)."""
+    return extracted_text(data)
 
 
 def parquet_text(path: Path) -> str:

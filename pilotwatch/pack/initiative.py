@@ -60,7 +60,7 @@ def build_page(inputs: PackInputs, item: InitiativeReport) -> InitiativePage:
         verdict=verdict_badge(readiness.verdict),
         score=score_text(readiness.score),
         blocker_count=readiness.blocker_count,
-        blockers=blockers_table(item),
+        blockers=blockers_table(inputs, item),
         checklist=checklist_table(item),
         slo_figure=None if figures is None else figures.burn_down,
         slos=slo_table(item),
@@ -89,17 +89,34 @@ def _check(item: InitiativeReport, check_id: str) -> Check | None:
     return next((c for c in item.readiness.checks if c.id == check_id), None)
 
 
-def blockers_table(item: InitiativeReport) -> Table:
+def blocker_owner(inputs: PackInputs, item: InitiativeReport, check_id: str) -> str:
+    """Who owns a blocker's remediation, saying whose owner that is.
+
+    The report's `owner` is the check's owner, else the initiative's (metrics/readiness.py);
+    the check's own entry in config/gates.yaml tells which. A check the configuration does
+    not know (a hand-made report) is the check's owner when it differs from the initiative's.
+    """
+    check = _check(item, check_id)
+    reported = None if check is None else check.owner
+    declared = next(
+        (g.owner for g in inputs.config.gates.get(str(item.gate), []) if g.id == check_id),
+        None,
+    )
+    if declared or (reported and reported != item.owner):
+        return owner_of(reported or declared, item.owner)
+    return owner_of(None, item.owner)
+
+
+def blockers_table(inputs: PackInputs, item: InitiativeReport) -> Table:
     """Every blocker: the failing check, its remediation and its owner (the checklist has the
     value and the rule)."""
     rows = []
     for blocker in item.readiness.blockers:
-        check = _check(item, blocker.check)
         rows.append(
             (
                 blocker.check,
                 blocker.remediation or DASH,
-                owner_of(None if check is None else check.owner, item.owner),
+                blocker_owner(inputs, item, blocker.check),
             )
         )
     return Table(

@@ -8,6 +8,7 @@ and nothing is fetched: only `data:` URLs resolve, so no network and no local fi
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import Any
 
 
@@ -16,15 +17,16 @@ class PackError(RuntimeError):
 
 
 def _weasyprint() -> Any:
-    """WeasyPrint's module; PackError when Pango (its text engine) cannot be loaded."""
+    """WeasyPrint's module; PackError when it or Pango (its text engine) cannot be loaded."""
     try:
-        import weasyprint
-    except OSError as exc:  # cffi could not dlopen libpango / libpangoft2
+        return import_module("weasyprint")
+    except OSError as exc:  # cffi could not dlopen libpango-1.0 / libpangoft2-1.0
         raise PackError(
             "PDF needs Pango: install libpango-1.0-0 and libpangoft2-1.0-0 "
             f"(Debian/Ubuntu) and try again ({exc})"
         ) from None
-    return weasyprint
+    except ImportError as exc:
+        raise PackError(f"PDF needs WeasyPrint: install requirements.lock ({exc})") from None
 
 
 def typeset(html: str, identifier: str) -> bytes:

@@ -80,9 +80,13 @@ def render_html(inputs: PackInputs) -> str:
     return html_of(content.build(inputs))
 
 
-def render_pdf(inputs: PackInputs) -> bytes:
-    """The pack as PDF: the same HTML typeset by WeasyPrint, deterministic bytes."""
+def render_pdf(inputs: PackInputs, html: str | None = None) -> bytes:
+    """The pack as PDF: the same HTML typeset by WeasyPrint, deterministic bytes.
+
+    `html` is `render_html(inputs)` when the caller has it already (the CLI writes both).
+    """
     from pilotwatch.fingerprints import report_hash
     from pilotwatch.pack.pdf import typeset
 
-    return typeset(render_html(inputs), identifier=report_hash(inputs.report))
+    document = render_html(inputs) if html is None else html
+    return typeset(document, identifier=report_hash(inputs.report))
