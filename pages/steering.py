@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,12 +16,17 @@ import streamlit as st
 from core.report import InitiativeReport, Report, iso
 from metrics import series
 from pilotwatch import access, pack
+from pilotwatch.access import Identity
 from pilotwatch.audit.store import AuditLog
+from pilotwatch.cli import PACK_TREND_WEEKS
+from pilotwatch.config import Config
 from pilotwatch.engine import Run
 from pilotwatch.fingerprints import report_hash
+from pilotwatch.history import compute_visible_history, default_instants
 from pilotwatch.render import SUMMARY_HEADER, summary_rows
 from pilotwatch.render import VERDICT_LABEL as REPORT_VERDICT
 from pilotwatch.report import compare, dumps
+from pilotwatch.sources import LoadedData
 from ui import formats as fm
 from ui import labels as lb
 from ui import loaders, signoff, trends
@@ -246,51 +251,96 @@ PACK_FILES = (
 )
 
 
-def shown_run(ctx: Context, shown: Report, ids: list[str]) -> Run:
-    """The run of the shown initiatives only: their config, frames and report (nothing else)."""
+@dataclass(frozen=True)
+class PackSource:
+    """What one steering pack is made from, collected by the page run, rendered when clicked.
+
+    `run` and `identity` hold the shown initiatives only; `full` and `loaded` are the whole
+    configuration and data, from which the trend's reports are computed as the report itself
+    is (`compute_visible_history` restricts them to `identity`), as `pilotwatch report` does.
+    """
+
+    run: Run
+    log: AuditLog | None
+    full: Config
+    loaded: LoadedData
+    identity: Identity
+    decided: tuple[datetime, ...]  # the as-ofs of the shown initiatives' decisions
+    baseline: Report | None
+    paper: pack.Paper
+
+    def inputs(self) -> pack.PackInputs:
+        """The pack's inputs with the readiness trend: PACK_TREND_WEEKS Mondays and decisions."""
+        as_of = self.run.report.as_of
+        weeks = default_instants(as_of, PACK_TREND_WEEKS, self.decided)
+        history = compute_visible_history(
+            self.full, self.loaded, [t for t in weeks if t < as_of], self.identity
+        )
+        return pack.gather(
+            self.run, self.log, paper=self.paper, baseline=self.baseline, history=history
+        )
+
+
+def pack_source(
+    ctx: Context,
+    shown: Report,
+    ids: list[str],
+    sign: signoff.Signing,
+    baseline: Report | None,
+    paper: pack.Paper,
+) -> tuple[str, PackSource]:
+    """The pack of the shown initiatives only (their config, frames, report and decisions),
+    and a key of everything it is made of (report, baseline, config, data, decisions, paper)."""
     only = replace(ctx.identity, initiatives=frozenset(ids), grants=())
-    return Run(
+    run = Run(
         config=access.restrict(ctx.config, only),
         data=ctx.data,
         portfolio=access.restrict_portfolio(ctx.portfolio, only),
         report=shown,
     )
-
-
-def pack_key(
-    ctx: Context, shown: Report, sign: signoff.Signing, baseline: Report | None, paper: str
-) -> str:
-    """A digest of everything a pack is made of: the report, baseline, config, data, decisions."""
-    decided = {i.id: [r.seq for r in signoff.history(sign, i.id)] for i in shown.initiatives}
+    # the full config and data, as for the report itself: cache hits of this run's loaders
+    directory, secrets = str(ctx.config_dir), loaders.streamlit_secrets()
+    config_fp = loaders.config_fingerprint(ctx.config_dir, secrets)
+    full = loaders.load_config_cached(directory, config_fp, secrets)
+    data_fp = loaders.data_fingerprint(full, st.session_state.get("_pw_nonce", 0))
+    loaded = loaders.load_data_cached(directory, config_fp, data_fp, full)
+    records = {i: signoff.history(sign, i) for i in ids}
+    decided = tuple(r.as_of for rs in records.values() for r in rs)
+    source = PackSource(run, sign.log, full, loaded, only, decided, baseline, paper)
     parts = {
         "report": report_hash(shown),
         "baseline": None if baseline is None else report_hash(baseline),
-        "config": sign.config_hash,
-        "data": loaders.data_fingerprint(ctx.config, st.session_state.get("_pw_nonce", 0)),
-        "decisions": decided,
+        "config": config_fp,
+        "data": data_fp,
+        "decisions": {i: [r.seq for r in rs] for i, rs in records.items()},
         "paper": paper,
     }
-    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest(), source
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def pack_inputs(key: str, _source: PackSource) -> pack.PackInputs:
+    """The inputs of one pack (its trend costs a report per instant), shared by both formats."""
+    return _source.inputs()
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def pack_bytes(
-    key: str, fmt: str, _run: Run, _log: AuditLog | None, _paper: str, _base: Report | None
-) -> bytes:
-    """The steering pack as PDF or HTML bytes, rendered once per `pack_key` and format."""
-    paper: pack.Paper = "Letter" if _paper == "Letter" else "A4"
-    inputs = pack.gather(_run, _log, paper=paper, baseline=_base)
-    return pack.render_pdf(inputs) if fmt == "pdf" else pack.render_html(inputs).encode()
+def pack_html(key: str, _source: PackSource) -> str:
+    """The pack as HTML, once per pack key."""
+    return pack.render_html(pack_inputs(key, _source))
 
 
-def pack_file(
-    key: str, fmt: str, run: Run, sign: signoff.Signing, paper: str, baseline: Report | None
-) -> Callable[[], bytes]:
-    """The download's data: rendered only when clicked (in Streamlit's download thread)."""
-    log = sign.log
+@st.cache_data(max_entries=8, show_spinner=False)
+def pack_pdf(key: str, _source: PackSource) -> bytes:
+    """The pack as PDF (that HTML typeset), once per pack key."""
+    return pack.render_pdf(pack_inputs(key, _source), html=pack_html(key, _source))
+
+
+def pack_file(key: str, source: PackSource, fmt: str) -> Callable[[], bytes]:
+    """A download's data: rendered only when clicked (in Streamlit's download thread)."""
 
     def rendered() -> bytes:
-        return pack_bytes(key, fmt, run, log, paper, baseline)
+        return pack_pdf(key, source) if fmt == "pdf" else pack_html(key, source).encode()
 
     return rendered
 
@@ -348,21 +398,18 @@ def downloads(
         "(the same document as `pilotwatch report --pdf/--html`; docs/steering-pack.md). "
         "It is prepared when you click, a few seconds for the PDF."
     )
-    paper = (
-        st.radio(
-            "Paper", list(PAPERS), format_func=PAPERS.__getitem__, horizontal=True, key="pack_paper"
-        )
-        or "A4"
+    chosen = st.radio(
+        "Paper", list(PAPERS), format_func=PAPERS.__getitem__, horizontal=True, key="pack_paper"
     )
-    run = shown_run(ctx, shown, ids)
-    key = pack_key(ctx, shown, sign, baseline, paper)
+    paper: pack.Paper = "Letter" if chosen == "Letter" else "A4"
+    key, source = pack_source(ctx, shown, ids, sign, baseline, paper)
     columns = st.columns(3)
     for col, (fmt, label, mime) in zip(columns, PACK_FILES, strict=False):
         name = f"pilotwatch-steering-{stamp}-{paper.lower()}.{fmt}"
         body = {**base, "format": fmt, "path": name}  # the name says the paper
         col.download_button(
             label,
-            pack_file(key, fmt, run, sign, paper, baseline),
+            pack_file(key, source, fmt),
             file_name=name,
             mime=mime,
             key=f"download_{fmt}",

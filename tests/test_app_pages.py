@@ -6,12 +6,9 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
-import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from html import escape
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,6 +23,7 @@ from app_helpers import (
     open_page,
     texts,
 )
+from pdf_tools import pdf_info, pdf_text
 
 from pilotwatch import engine
 from pilotwatch.audit.store import AuditLog
@@ -284,31 +282,13 @@ def test_steering_review_numbers_and_downloads(report: dict[str, Any]) -> None:
         assert title in subheaders
 
 
-def pdf_text(pdf: bytes, tmp_path: Path) -> str:
-    """The PDF's text by Debian's pdftotext (skip without it; fail under CI's services flag)."""
-    if shutil.which("pdftotext") is None:
-        reason = "pdftotext is missing (Debian: apt-get install poppler-utils)"
-        if os.environ.get("PILOTWATCH_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"{reason} (PILOTWATCH_REQUIRE_SERVICES=1)")
-        pytest.skip(reason)
-    path = tmp_path / "pack.pdf"
-    path.write_bytes(pdf)
-    out = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, check=True)
-    # one space between words, lines joined; a word broken after its hyphen joined again
-    return " ".join(out.stdout.decode().split()).replace("- ", "-")
+def words(pdf: bytes) -> str:
+    """The PDF's text (pdftotext) with one space between words and lines joined; a word broken
+    after its hyphen at a line end joined again."""
+    return " ".join(pdf_text(pdf).split()).replace("- ", "-")
 
 
-def pdf_page_size(pdf: bytes, tmp_path: Path) -> str:
-    """pdfinfo's "Page size" line of the first page (pdf_text has checked for poppler)."""
-    path = tmp_path / "size.pdf"
-    path.write_bytes(pdf)
-    out = subprocess.run(["pdfinfo", str(path)], capture_output=True, check=True, text=True)
-    return next(line for line in out.stdout.splitlines() if line.startswith("Page size:"))
-
-
-def test_steering_pack_downloads_for_every_shown_initiative(
-    report: dict[str, Any], tmp_path: Path
-) -> None:
+def test_steering_pack_downloads_for_every_shown_initiative(report: dict[str, Any]) -> None:
     at = new_app()
     open_page(at, "steering")
     _ok(at)
@@ -320,15 +300,22 @@ def test_steering_pack_downloads_for_every_shown_initiative(
     pdf, html = download(at, "download_pdf"), download(at, "download_html").decode()
     assert pdf.startswith(b"%PDF-")
     assert html.startswith("<!doctype html>")
-    text = pdf_text(pdf, tmp_path)
+    text = words(pdf)
     for item in report["initiatives"]:
         assert " ".join(item["name"].split()) in text, item["name"]
         assert escape(item["name"]) in html, item["name"]
-    assert pdf_page_size(pdf, tmp_path).endswith("(A4)")
+    assert pdf_info(pdf)["Page size"].endswith("(A4)")
+    # the trend, as `pilotwatch report` draws it: the 8 Mondays 2026-09-28 ... 2026-11-16 (all
+    # before the demo's as-of, 2026-11-16 12:00 UTC) and the as-of itself
+    assert html.count("<h3>Readiness trend</h3>") == len(report["initiatives"])
+    assert html.count("9 instants since 2026-09-28.") == len(report["initiatives"])
+    # "what changed" compares with what the page compares with: no decision in this module's
+    # log, so the earlier as-of, by default four weeks before 2026-11-16 12:00 UTC
+    assert "Compared with the chosen baseline, the report as of 2026-10-19 12:00 UTC." in html
 
 
 def test_steering_pack_holds_only_the_filtered_initiatives_and_logs_its_export(
-    report: dict[str, Any], tmp_path: Path
+    report: dict[str, Any],
 ) -> None:
     shown = [i for i in report["initiatives"] if i["readiness"]["verdict"] == "no_go"]
     hidden = [i for i in report["initiatives"] if i["readiness"]["verdict"] != "no_go"]
@@ -340,14 +327,14 @@ def test_steering_pack_holds_only_the_filtered_initiatives_and_logs_its_export(
     at.radio(key="pack_paper").set_value("Letter").run()
     _ok(at)
     pdf, html = download(at, "download_pdf"), download(at, "download_html").decode()
-    text = pdf_text(pdf, tmp_path)
+    text = words(pdf)
     for item in shown:
         assert " ".join(item["name"].split()) in text and escape(item["name"]) in html
     for item in hidden:  # not by name, not by id, in neither rendering
         for value in (item["name"], item["id"]):
             assert value not in text and escape(value) not in html, value
     # US Letter: 8.5 x 11 in = 612 x 792 pt
-    assert pdf_page_size(pdf, tmp_path).endswith("612 x 792 pts (letter)")
+    assert pdf_info(pdf)["Page size"] == "612 x 792 pts (letter)"
     log = AuditLog(os.environ["PILOTWATCH_AUDIT_URL"])
     before = len(log.entries("export"))
     at.download_button(key="download_pdf").click().run()
