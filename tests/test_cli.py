@@ -66,8 +66,11 @@ def test_report_json_matches_schema_and_hand_values(project: Path, tmp_path: Pat
     # gamma: opened 09:00, acknowledged 09:30 -> 30 minutes
     assert by_id["gamma"]["incidents"]["mtta_minutes"] == 30.0
     assert by_id["alpha"]["slos"][0]["status"] == "no_data"
-    assert pdf.read_bytes().startswith(b"%PDF")
-    assert "Resolve open sev 1-2 incidents" in html.read_text()
+    # the steering pack (tests/test_pack_pdf.py reads it back): beta's blocker and its owner
+    assert pdf.read_bytes().startswith(b"%PDF-")
+    page = html.read_text()
+    assert page.startswith('<!doctype html>\n<html lang="en">')
+    assert "Resolve open sev 1-2 incidents" in page and "owner-beta (initiative owner)" in page
 
 
 def test_validate_reports_config_errors(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -98,6 +101,9 @@ def test_validate_fails_on_a_broken_source(
         (("check",), "the following arguments are required: initiative"),
         (("check", "nobody", "--as-of", T), "unknown initiative 'nobody'; known: alpha"),
         (("report", "--as-of", "yesterday"), "not an ISO 8601 instant: 'yesterday'"),
+        (("report", "--pdf", "r.pdf", "--paper", "a5"), "argument --paper: invalid choice: 'a5'"),
+        (("report", "--trend-weeks", "0"), "expected a whole number of weeks >= 1, got '0'"),
+        (("report", "--since", "soon"), "not an ISO 8601 instant: 'soon'"),
         (("validate", "--show", "many"), "argument --show: invalid int value: 'many'"),
         (("demo", "--scale", "big"), "argument --scale: invalid float value: 'big'"),
         (("frobnicate",), "invalid choice: 'frobnicate'"),
@@ -170,6 +176,23 @@ def test_report_to_an_unwritable_path_exits_3(
     err = capsys.readouterr().err
     assert f"cannot write the HTML report to {under_a_file}: Not a directory" in err
     assert "Traceback" not in err
+
+
+def test_report_pack_since_must_be_before_the_as_of(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "r.html"
+    args = ("report", "--as-of", T, "--html", str(out), "--since", "2026-11-17T00:00:00Z")
+    assert _run(project, *args) == 3
+    err = capsys.readouterr().err
+    assert "--since 2026-11-17T00:00:00Z is not before the as-of 2026-11-16T12:00:00Z" in err
+    assert not out.exists()
+    since = ("report", "--as-of", T, "--html", str(out), "--since", "2026-11-16T08:00:00Z")
+    assert _run(project, *since) == 0
+    # before 08:00 gamma had no open incident: it was GO with its score of 100
+    page = out.read_text()
+    assert "since the report as of 2026-11-16 08:00 UTC" in page
+    assert "Verdict from ✓ GO to ⚠ CONDITIONAL." in page
 
 
 def test_check_names_a_failed_source_on_stderr(

@@ -192,15 +192,21 @@ def test_report_and_check_show_only_what_the_service_identity_may_see(
     monkeypatch.setenv("PILOTWATCH_IDENTITY", "viewer@example.org")
     out = project / "r.json"
     html = project / "r.html"
-    assert _cli(project, "report", "--as-of", T, "--json", str(out), "--html", str(html)) == 0
+    pdf = project / "r.pdf"
+    files = ("--json", str(out), "--html", str(html), "--pdf", str(pdf))
+    assert _cli(project, "report", "--as-of", T, *files, "--no-trend") == 0
     report = json.loads(out.read_text())
     assert [i["id"] for i in report["initiatives"]] == ["alpha"]
-    assert "beta" not in out.read_text() and "gamma" not in html.read_text()
+    # the pack's text, without its fonts and charts (data URIs, whose base64 could spell a name)
+    pack = re.sub(r"data:[^\"')]+", "", html.read_text()).lower()
+    assert "beta" not in out.read_text() and "gamma" not in pack and "alpha" in pack
+    assert pdf.read_bytes().startswith(b"%PDF-")
     assert "acting as viewer@example.org (viewer): showing alpha" in capsys.readouterr().err
     exports = _log(project).entries("export")
     assert [(e.actor, e.body["format"], e.body["path"]) for e in exports] == [
         ("viewer@example.org", "json", "r.json"),
         ("viewer@example.org", "html", "r.html"),
+        ("viewer@example.org", "pdf", "r.pdf"),
     ]
     assert exports[0].body["report_hash"] == _canonical_sha256(report)
     assert exports[0].body["initiatives"] == ["alpha"]

@@ -16,15 +16,16 @@ from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
 from itertools import pairwise
 
+import pack_helpers
 import pytest
-from app_helpers import ROOT, ensure_demo
+from app_helpers import ROOT
 from cli_project import write_project
 from fontTools.ttLib import TTFont
 
 from core.report import Outcome, Report
 from pilotwatch import engine
 from pilotwatch.audit.decisions import Condition, DecisionRecord
-from pilotwatch.pack import PackInputs, content, gather, render_html, style
+from pilotwatch.pack import PackInputs, content, gather, style
 from pilotwatch.pack.definitions import appendix_terms
 from pilotwatch.pack.render import html_of
 
@@ -50,13 +51,12 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> PackInputs:
 
 @pytest.fixture(scope="module")
 def demo() -> PackInputs:
-    ensure_demo()
-    return gather(engine.run(ROOT / "config"), None)
+    return pack_helpers.demo_inputs()
 
 
 @pytest.fixture(scope="module")
-def demo_html(demo: PackInputs) -> str:
-    return render_html(demo)
+def demo_html() -> str:
+    return pack_helpers.demo_html()
 
 
 def _page(pack: content.Pack, name: str) -> content.InitiativePage:

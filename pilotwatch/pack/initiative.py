@@ -177,7 +177,7 @@ def slo_table(item: InitiativeReport) -> Table:
         for s in item.slos
     )
     return Table(
-        cols("SLO", "Target:num", "SLI:num", "Budget left:num", "Status:nowrap", "Alerts"),
+        cols("SLO:nowrap", "Target:num", "SLI:num", "Budget left:num", "Status:nowrap", "Alerts"),
         rows,
         empty="No SLO is defined for this initiative.",
     )
