@@ -16,6 +16,7 @@ from core.report import InitiativeReport, Report
 from metrics import series
 from pilotwatch.audit.decisions import DecisionRecord
 from pilotwatch.pack import style
+from pilotwatch.pack.charts import cover_figures
 from pilotwatch.pack.content import (
     COVER_HORIZON_DAYS,
     LIMITS,
@@ -54,7 +55,7 @@ def build_cover(inputs: PackInputs) -> Cover:
         as_of=f"Portfolio as of {when(report.as_of).removesuffix(' UTC')} (UTC)",
         scope=f"{n} initiative{'' if n == 1 else 's'}, one page each, then the definitions.",
         counts=counts,
-        verdict_figure=_verdict_figure(inputs),
+        verdict_figure=cover_figures(inputs).verdicts,
         portfolio=portfolio_table(items),
         changes=tuple(c for c in changes if c.since != NO_DECISION),
         changes_note=note,
@@ -62,13 +63,6 @@ def build_cover(inputs: PackInputs) -> Cover:
         risks=risks_table(report),
         milestones=milestones_table(inputs),
     )
-
-
-def _verdict_figure(inputs: PackInputs) -> Any:
-    from pilotwatch.pack import charts
-
-    make = getattr(charts, "cover_figures", None)  # helper B's; absent until it lands
-    return None if make is None else make(inputs).verdicts
 
 
 def portfolio_table(items: Sequence[InitiativeReport]) -> Table:

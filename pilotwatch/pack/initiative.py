@@ -16,6 +16,7 @@ from core.report import Check, InitiativeReport, Outcome
 from metrics import series
 from pilotwatch.audit.decisions import condition_status
 from pilotwatch.pack import style
+from pilotwatch.pack.charts import initiative_figures
 from pilotwatch.pack.content import (
     DASH,
     LIMITS,
@@ -42,7 +43,7 @@ from pilotwatch.report import compare
 def build_page(inputs: PackInputs, item: InitiativeReport) -> InitiativePage:
     """The page of one initiative of the report."""
     readiness = item.readiness
-    figures = _figures(inputs, item)
+    figures = initiative_figures(inputs, item)  # each drawn when the page reads it
     outcomes_note = (
         f"On-track share {pct(item.outcomes_summary.on_track_share)} of the rated KPIs; "
         f"counts below {inputs.config.settings.small_cell_threshold} are never shown."
@@ -62,7 +63,7 @@ def build_page(inputs: PackInputs, item: InitiativeReport) -> InitiativePage:
         blocker_count=readiness.blocker_count,
         blockers=blockers_table(inputs, item),
         checklist=checklist_table(item),
-        slo_figure=None if figures is None else figures.burn_down,
+        slo_figure=figures.burn_down,
         slos=slo_table(item),
         delivery=delivery_table(item),
         incidents=incidents_text(item),
@@ -72,17 +73,10 @@ def build_page(inputs: PackInputs, item: InitiativeReport) -> InitiativePage:
         gaps=gaps_table(inputs, item),
         expiring=expiring_table(inputs, item),
         milestones=milestones_table(inputs, item),
-        trend_figure=None if figures is None else figures.trend,
+        trend_figure=figures.trend,
         trend=trend_text(inputs, item),
         decision=decision_view(inputs, item),
     )
-
-
-def _figures(inputs: PackInputs, item: InitiativeReport) -> Any:
-    from pilotwatch.pack import charts
-
-    make = getattr(charts, "initiative_figures", None)  # helper B's; absent until it lands
-    return None if make is None else make(inputs, item)
 
 
 def _check(item: InitiativeReport, check_id: str) -> Check | None:
