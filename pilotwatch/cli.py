@@ -342,7 +342,11 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--html", help="path for the steering pack as HTML (one file)")
     report.add_argument("--pdf", help="path for the steering pack as PDF")
     report.add_argument(
-        "--paper", choices=sorted(PAPERS), default="a4", help="the pack's paper (default a4)"
+        "--paper",
+        type=str.lower,  # A4 and Letter as written on the box work too
+        choices=sorted(PAPERS),
+        default="a4",
+        help="the pack's paper (default a4)",
     )
     report.add_argument(
         "--no-trend", action="store_true", help="leave the readiness trend out of the pack"

@@ -190,7 +190,7 @@ def test_a_restricted_identity_gets_a_pack_of_its_initiatives_only(
     monkeypatch.setenv("PILOTWATCH_IDENTITY", "viewer@example.org")
     pdf, html = small / "viewer.pdf", small / "viewer.html"
     args = ["report", "--config", str(small / "config"), "--as-of", T]
-    assert main([*args, "--pdf", str(pdf), "--html", str(html), "--paper", "letter"]) == 0
+    assert main([*args, "--pdf", str(pdf), "--html", str(html), "--paper", "Letter"]) == 0
     text = pdf_text(pdf.read_bytes())
     assert "Alpha" in text and "Beta" not in text and "Gamma" not in text
     shown = _visible(html.read_text()).lower()
