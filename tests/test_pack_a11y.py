@@ -1,11 +1,12 @@
 """Accessibility of the steering pack's HTML: axe-core run in Debian chromium.
 
-The demo pack (`pilotwatch.pack.render_html` over the demo portfolio, every initiative) is
-opened in headless /usr/bin/chromium through Playwright, with every network request refused
-(the pack is one self-contained file); axe-core, pinned in tests/a11y/package-lock.json and
-installed by `npm ci --ignore-scripts` into tests/a11y/node_modules (gitignored), is injected
-and run with the WCAG 2.0/2.1/2.2 A and AA rules plus the best-practice rules for headings and
-table scopes, and the experimental `td-has-header`.
+The demo pack (the demo portfolio's HTML, every initiative, with a readiness trend and three
+decisions with conditions: tests/pack_helpers.py) is opened in headless /usr/bin/chromium
+through Playwright, with every network request refused (the pack is one self-contained file);
+axe-core, pinned in tests/a11y/package-lock.json and installed by `npm ci --ignore-scripts` into
+tests/a11y/node_modules (gitignored), is injected and run with the WCAG 2.0/2.1/2.2 A and AA
+rules plus the best-practice rules for headings and table scopes, and the experimental
+`td-has-header`.
 
 The pack must have no violation, and the rules for headings, table headers and image alt
 text must have *passed* (a rule that found nothing to check proves nothing). A negative
@@ -26,7 +27,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from test_browser import ROOT, ensure_demo, require_chromium, running_browser
+from pack_helpers import demo_html
+from test_browser import ROOT, require_chromium, running_browser
 
 A11Y_DIR = ROOT / "tests" / "a11y"
 LOCK = A11Y_DIR / "package-lock.json"
@@ -107,12 +109,9 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def pack_html() -> str:
-    """The demo portfolio's pack as HTML: every initiative, the demo's as-of, A4."""
-    ensure_demo()
-    from pilotwatch import engine
-    from pilotwatch.pack import gather, render_html
-
-    return render_html(gather(engine.run(ROOT / "config"), None))
+    """The demo portfolio's pack as HTML (every initiative, A4), with its fullest pages: a
+    readiness trend and three decisions with conditions (tests/pack_helpers.py)."""
+    return demo_html()
 
 
 def audit(browser: Any, axe_source: str, html: str) -> dict[str, Any]:
