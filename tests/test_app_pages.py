@@ -312,6 +312,8 @@ def test_steering_pack_downloads_for_every_shown_initiative(report: dict[str, An
     # "what changed" compares with what the page compares with: no decision in this module's
     # log, so the earlier as-of, by default four weeks before 2026-11-16 12:00 UTC
     assert "Compared with the chosen baseline, the report as of 2026-10-19 12:00 UTC." in html
+    # one page per initiative with that baseline too: cover + 8 initiatives + the appendix
+    assert pdf_info(pdf)["Pages"] == str(1 + len(report["initiatives"]) + 1)
 
 
 def test_steering_pack_holds_only_the_filtered_initiatives_and_logs_its_export(
