@@ -3,10 +3,6 @@ and exports."""
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Callable
-from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,21 +11,14 @@ import streamlit as st
 
 from core.report import InitiativeReport, Report, iso
 from metrics import series
-from pilotwatch import access, pack
-from pilotwatch.access import Identity
-from pilotwatch.audit.store import AuditLog
-from pilotwatch.cli import PACK_TREND_WEEKS
-from pilotwatch.config import Config
-from pilotwatch.engine import Run
 from pilotwatch.fingerprints import report_hash
-from pilotwatch.history import compute_visible_history, default_instants
+from pilotwatch.pack import Paper
 from pilotwatch.render import SUMMARY_HEADER, summary_rows
 from pilotwatch.render import VERDICT_LABEL as REPORT_VERDICT
 from pilotwatch.report import compare, dumps
-from pilotwatch.sources import LoadedData
 from ui import formats as fm
 from ui import labels as lb
-from ui import loaders, signoff, trends
+from ui import pack, signoff, trends
 from ui import widgets as w
 from ui.context import Context, context
 
@@ -251,100 +240,6 @@ PACK_FILES = (
 )
 
 
-@dataclass(frozen=True)
-class PackSource:
-    """What one steering pack is made from, collected by the page run, rendered when clicked.
-
-    `run` and `identity` hold the shown initiatives only; `full` and `loaded` are the whole
-    configuration and data, from which the trend's reports are computed as the report itself
-    is (`compute_visible_history` restricts them to `identity`), as `pilotwatch report` does.
-    """
-
-    run: Run
-    log: AuditLog | None
-    full: Config
-    loaded: LoadedData
-    identity: Identity
-    decided: tuple[datetime, ...]  # the as-ofs of the shown initiatives' decisions
-    baseline: Report | None
-    paper: pack.Paper
-
-    def inputs(self) -> pack.PackInputs:
-        """The pack's inputs with the readiness trend: PACK_TREND_WEEKS Mondays and decisions."""
-        as_of = self.run.report.as_of
-        weeks = default_instants(as_of, PACK_TREND_WEEKS, self.decided)
-        history = compute_visible_history(
-            self.full, self.loaded, [t for t in weeks if t < as_of], self.identity
-        )
-        return pack.gather(
-            self.run, self.log, paper=self.paper, baseline=self.baseline, history=history
-        )
-
-
-def pack_source(
-    ctx: Context,
-    shown: Report,
-    ids: list[str],
-    sign: signoff.Signing,
-    baseline: Report | None,
-    paper: pack.Paper,
-) -> tuple[str, PackSource]:
-    """The pack of the shown initiatives only (their config, frames, report and decisions),
-    and a key of everything it is made of (report, baseline, config, data, decisions, paper)."""
-    only = replace(ctx.identity, initiatives=frozenset(ids), grants=())
-    run = Run(
-        config=access.restrict(ctx.config, only),
-        data=ctx.data,
-        portfolio=access.restrict_portfolio(ctx.portfolio, only),
-        report=shown,
-    )
-    # the full config and data, as for the report itself: cache hits of this run's loaders
-    directory, secrets = str(ctx.config_dir), loaders.streamlit_secrets()
-    config_fp = loaders.config_fingerprint(ctx.config_dir, secrets)
-    full = loaders.load_config_cached(directory, config_fp, secrets)
-    data_fp = loaders.data_fingerprint(full, st.session_state.get("_pw_nonce", 0))
-    loaded = loaders.load_data_cached(directory, config_fp, data_fp, full)
-    records = {i: signoff.history(sign, i) for i in ids}
-    decided = tuple(r.as_of for rs in records.values() for r in rs)
-    source = PackSource(run, sign.log, full, loaded, only, decided, baseline, paper)
-    parts = {
-        "report": report_hash(shown),
-        "baseline": None if baseline is None else report_hash(baseline),
-        "config": config_fp,
-        "data": data_fp,
-        "decisions": {i: [r.seq for r in rs] for i, rs in records.items()},
-        "paper": paper,
-    }
-    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest(), source
-
-
-@st.cache_resource(max_entries=4, show_spinner=False)
-def pack_inputs(key: str, _source: PackSource) -> pack.PackInputs:
-    """The inputs of one pack (its trend costs a report per instant), shared by both formats."""
-    return _source.inputs()
-
-
-@st.cache_data(max_entries=8, show_spinner=False)
-def pack_html(key: str, _source: PackSource) -> str:
-    """The pack as HTML, once per pack key."""
-    return pack.render_html(pack_inputs(key, _source))
-
-
-@st.cache_data(max_entries=8, show_spinner=False)
-def pack_pdf(key: str, _source: PackSource) -> bytes:
-    """The pack as PDF (that HTML typeset), once per pack key."""
-    return pack.render_pdf(pack_inputs(key, _source), html=pack_html(key, _source))
-
-
-def pack_file(key: str, source: PackSource, fmt: str) -> Callable[[], bytes]:
-    """A download's data: rendered only when clicked (in Streamlit's download thread)."""
-
-    def rendered() -> bytes:
-        return pack_pdf(key, source) if fmt == "pdf" else pack_html(key, source).encode()
-
-    return rendered
-
-
 def downloads(
     ctx: Context,
     shown: Report,
@@ -401,15 +296,15 @@ def downloads(
     chosen = st.radio(
         "Paper", list(PAPERS), format_func=PAPERS.__getitem__, horizontal=True, key="pack_paper"
     )
-    paper: pack.Paper = "Letter" if chosen == "Letter" else "A4"
-    key, source = pack_source(ctx, shown, ids, sign, baseline, paper)
+    paper: Paper = "Letter" if chosen == "Letter" else "A4"
+    key, source = pack.source(ctx, shown, ids, sign, baseline, paper)
     columns = st.columns(3)
     for col, (fmt, label, mime) in zip(columns, PACK_FILES, strict=False):
         name = f"pilotwatch-steering-{stamp}-{paper.lower()}.{fmt}"
         body = {**base, "format": fmt, "path": name}  # the name says the paper
         col.download_button(
             label,
-            pack_file(key, source, fmt),
+            pack.file(key, source, fmt),
             file_name=name,
             mime=mime,
             key=f"download_{fmt}",
