@@ -29,7 +29,7 @@ TITLE = "pilotwatch steering pack"
 COVER_HORIZON_DAYS = 30
 # at most this many rows of a list that can grow without bound, so every page fits one sheet;
 # the table then says how many more there are (the app lists them all)
-LIMITS = {"risks": 6, "cover_milestones": 8, "changes": 4, "gaps": 6, "expiring": 4}
+LIMITS = {"risks": 6, "cover_milestones": 8, "changes": 3, "gaps": 6, "expiring": 4}
 
 
 @dataclass(frozen=True)

@@ -146,7 +146,7 @@ def _shorten(items: list[str]) -> tuple[str, ...]:
     limit = LIMITS["changes"]
     if len(items) <= limit:
         return tuple(items)
-    return (*items[: limit - 1], f"… and {len(items) - limit + 1} more changes.")
+    return (*items[: limit - 1], f"… and {len(items) - limit + 1} more.")
 
 
 def what_changed(inputs: PackInputs) -> tuple[tuple[Change, ...], str]:
