@@ -88,7 +88,12 @@ def burn_down(
     y_scale = alt.Undefined if y_domain is None else alt.Scale(domain=list(y_domain))
     actual = (
         alt.Chart(actual_data)
-        .mark_line(interpolate="step-after", strokeWidth=2)
+        # a fixed y scale may end above the line's lowest point: draw inside the plot only
+        .mark_line(
+            interpolate="step-after",
+            strokeWidth=2,
+            clip=alt.Undefined if y_domain is None else True,
+        )
         .encode(
             x=_static_time_x(days, None) if static else alt.X("at:T", title=None),
             y=alt.Y(

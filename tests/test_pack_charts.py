@@ -113,9 +113,11 @@ def test_burn_down_is_one_vector_figure_with_a_panel_per_slo(
         assert texts.count(name) == 1, name  # each panel titled with its SLO's name
     assert "no events in the window" in texts  # the SLO without events, said in words
     assert {"budget remaining", "steady pace"} <= set(texts)  # the legend
-    # one y scale, [-4 - 0.25 * 5, 1] = [-5.25, 1]: -500% on both drawn panels' axes, though
-    # HALF never goes below 48%
-    assert texts.count("−500%") == 2
+    # one y scale for both drawn panels, though HALF never goes below 48%; OVER reaches -400%,
+    # but the print floor is -100%: [-1 - 0.25 * 2, 1] = [-1.5, 1], so -100% is the lowest tick
+    # on both axes and -500% (the unclamped scale's) on none
+    assert texts.count("−100%") == 2 and "−500%" not in texts and "−200%" not in texts
+    assert "runs off the bottom of its panel" in figure.caption
     # a 1-day window [Mar 14 12:00, Mar 15 12:00): one tick, on the UTC midnight
     assert texts.count("Mar 15") == 2 and "Mar 14" not in texts
 

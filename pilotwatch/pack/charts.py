@@ -144,6 +144,9 @@ def _pct(value: float) -> str:
     return f"{value:.1%}".replace("-", "−")
 
 
+PRINT_FLOOR = -1.0  # the printed burn-downs' lowest y: a budget overspent by 100%
+
+
 def budget_words(slo: SloEntry) -> str:
     """One SLO's budget remaining in words, from the report."""
     left = slo.budget_remaining
@@ -184,9 +187,12 @@ def burn_down_figure(inputs: PackInputs, item: InitiativeReport) -> Figure | Non
         burns.append(
             (slo, definition, series.budget_burn_down(inputs.portfolio.buckets, definition, as_of))
         )
-    # one y scale for every panel: from the lowest point of any of them (or 0) to 1
+    # one y scale for every panel: from the lowest point of any of them (or 0) to 1, but never
+    # below -100%: a budget overspent five times over would squash every other panel and pile
+    # the 25% and 0% rules up at the top; its line runs off the bottom edge instead (clipped),
+    # and the alt text and the SLO table give its value
     lowest = min([0.0, *(v for _, _, b in burns for v in b.get_column("budget_remaining"))])
-    domain = cs.budget_domain(lowest)
+    domain = cs.budget_domain(max(lowest, PRINT_FLOOR))
     panels: list[alt.Chart | alt.LayerChart] = []
     for slo, definition, burn in burns:
         if burn.height == 0:
@@ -207,6 +213,8 @@ def burn_down_figure(inputs: PackInputs, item: InitiativeReport) -> Figure | Non
         "Error budget remaining (solid blue) against the steady pace that spends it exactly "
         "by the as-of (dashed grey); dotted rules at 25% (at risk) and 0% (exhausted)."
     )
+    if lowest < PRINT_FLOOR:
+        caption += " A line below \u2212100% runs off the bottom of its panel; the table gives it."
     return Figure(render_svg(chart), alt_text, caption)
 
 
