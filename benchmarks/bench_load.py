@@ -313,10 +313,11 @@ def main(argv: list[str] | None = None) -> int:
         f"server CPU {r['server_cpu_s']:.1f}s, code {r['code']}"
     )
     for name, page in r["per_page"].items():
+        elements = f", elements {page['elements_min']}-{page['elements_max']}"
         print(
             f"  {name}: {page['server_runs']} runs, server p95 {page['server_p95_s']:.3f}s, "
-            f"client p95 {page['client_p95_s']:.3f}s, elements {page['elements_min']}"
-            f"-{page['elements_max']}"
+            f"client p95 {page['client_p95_s']:.3f}s"
+            + (elements if r["client"] == "protocol" else "")
         )
     for error in r["errors"][:20]:
         print(f"error: {error}")
