@@ -9,6 +9,7 @@ runs for an anonymous visitor or an identity without a role.
 from __future__ import annotations
 
 import os
+import sys
 import time
 
 import streamlit as st
@@ -37,8 +38,9 @@ if st.session_state.pop("_pw_go_landing", False) and current is not pages[ctx.ro
 banners(ctx)
 current.run()
 if os.environ.get("PILOTWATCH_TIMING") == "1":  # one line per run, read by bench_load.py
-    print(
+    # one write per line: two script threads' lines never interleave (print writes twice)
+    sys.stdout.write(
         f"pilotwatch-timing page={current.url_path or '/'} "
-        f"wall={time.perf_counter() - _started:.4f} cpu={time.thread_time() - _cpu:.4f}",
-        flush=True,
+        f"wall={time.perf_counter() - _started:.4f} cpu={time.thread_time() - _cpu:.4f}\n"
     )
+    sys.stdout.flush()

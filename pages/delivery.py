@@ -157,7 +157,7 @@ def trends(ctx: Context, ids: list[str], names: dict[str, str]) -> None:
                 "count of:N", scale=alt.Scale(domain=kinds, range=["circle", "triangle"]),
                 legend=None,
             ),
-            tooltip=["name", "week_start", "count of", "n"],
+            tooltip=[alt.Tooltip(f) for f in ("name", "week_start", "count of", "n")],
         )
         .properties(width=170, height=110)
         .facet(

@@ -324,13 +324,19 @@ def milestone_plan(ctx: Context, item: InitiativeReport) -> None:
                     ),
                     legend=None,
                 ),
-                tooltip=["milestone", "due", "owner", "state label", "days_to_due"],
+                tooltip=[
+                    alt.Tooltip("milestone"),
+                    alt.Tooltip("due"),
+                    alt.Tooltip("owner"),
+                    alt.Tooltip("state label"),
+                    alt.Tooltip("days_to_due"),
+                ],
             )
         )
         today = (
             alt.Chart(pl.DataFrame({"as_of": [ctx.as_of.date()], "label": ["as of"]}))
             .mark_rule(strokeDash=[4, 4], color="black")
-            .encode(x="as_of:T", tooltip=["label", "as_of"])
+            .encode(x=alt.X("as_of:T"), tooltip=[alt.Tooltip("label"), alt.Tooltip("as_of")])
         )
         w.chart(
             (points + today).properties(height=50 * milestones.height + 40),

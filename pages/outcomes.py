@@ -97,7 +97,7 @@ def kpi_chart(ctx: Context, kpi: Kpi, data: pl.DataFrame) -> None:
         .encode(
             x=x,
             y=alt.Y("value:Q", title=kpi.unit or "value"),
-            tooltip=["period_end", alt.Tooltip("value:Q", format=".4g")],
+            tooltip=[alt.Tooltip("period_end"), alt.Tooltip("value:Q", format=".4g")],
         )
     )
     refs = pl.DataFrame(
@@ -110,10 +110,10 @@ def kpi_chart(ctx: Context, kpi: Kpi, data: pl.DataFrame) -> None:
         alt.Chart(refs)
         .mark_rule()
         .encode(
-            y="value:Q",
+            y=alt.Y("value:Q"),
             strokeDash=alt.StrokeDash("line:N", scale=dash, title=None),
             color=alt.Color("line:N", scale=colour, title=None),
-            tooltip=["line", "value"],
+            tooltip=[alt.Tooltip("line"), alt.Tooltip("value")],
         )
     )
     layers = line + rules
@@ -121,7 +121,12 @@ def kpi_chart(ctx: Context, kpi: Kpi, data: pl.DataFrame) -> None:
         layers += (
             alt.Chart(suppressed)
             .mark_text(color=lb.OKABE["purple"], fontWeight="bold")
-            .encode(x=x, y=alt.value(10), text="shown:N", tooltip=["period_end", "shown"])
+            .encode(
+                x=x,
+                y=alt.value(10),
+                text=alt.Text("shown:N"),
+                tooltip=[alt.Tooltip("period_end"), alt.Tooltip("shown")],
+            )
         )
     w.chart(
         layers.properties(height=200),

@@ -191,7 +191,12 @@ def dimension_heatmap(ctx: Context, items: list[InitiativeReport]) -> None:
                 sort=[i.name for i in items],
                 axis=alt.Axis(labelLimit=300),
             ),
-            tooltip=["name", "dimension", "worst check", "passed of checks"],
+            tooltip=[
+                alt.Tooltip("name"),
+                alt.Tooltip("dimension"),
+                alt.Tooltip("worst check"),
+                alt.Tooltip("passed of checks"),
+            ],
         )
         rect = base.mark_rect(stroke="white", strokeWidth=2).encode(
             color=alt.Color(
@@ -200,7 +205,7 @@ def dimension_heatmap(ctx: Context, items: list[InitiativeReport]) -> None:
                 legend=alt.Legend(orient="bottom", title="worst check in the cell"),
             )
         )
-        text = base.mark_text(fontSize=12).encode(text="symbol:N")
+        text = base.mark_text(fontSize=12).encode(text=alt.Text("symbol:N"))
         w.chart(
             (rect + text).properties(height=34 * len(items)),
             "Heatmap of initiatives by gate-check dimension; each cell names its worst outcome.",
@@ -228,7 +233,10 @@ def funnel(ctx: Context, items: list[InitiativeReport]) -> None:
         axis=alt.Axis(labelLimit=300),
     )
     base = alt.Chart(funnel).encode(
-        y=y, x=x, order=alt.Order("verdict_order:Q"), tooltip=["stage", "gate verdict", "count"]
+        y=y,
+        x=x,
+        order=alt.Order("verdict_order:Q"),
+        tooltip=[alt.Tooltip("stage"), alt.Tooltip("gate verdict"), alt.Tooltip("count")],
     )
     bars = base.mark_bar(stroke="white").encode(
         color=alt.Color(
@@ -237,7 +245,7 @@ def funnel(ctx: Context, items: list[InitiativeReport]) -> None:
             legend=alt.Legend(orient="bottom", title="verdict at the next gate"),
         )
     )
-    labels = base.mark_text(align="right", dx=-4, color="black").encode(text="segment:N")
+    labels = base.mark_text(align="right", dx=-4, color="black").encode(text=alt.Text("segment:N"))
     w.chart(
         (bars + labels).properties(height=44 * len(stage_order)),
         "Initiatives per stage, split by the verdict of their next gate; each segment is "

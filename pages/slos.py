@@ -217,13 +217,17 @@ def burn_rates(slo: SloEntry) -> None:
                     range=[lb.OKABE["vermillion"], lb.OKABE["sky"]],
                 ),
             ),
-            tooltip=["window", alt.Tooltip("burn rate:Q", format=".2f"), "alert"],
+            tooltip=[
+                alt.Tooltip("window"),
+                alt.Tooltip("burn rate:Q", format=".2f"),
+                alt.Tooltip("alert"),
+            ],
         )
     )
     marks = (
         alt.Chart(burn_rows.filter(pl.col("window").is_in(sorted(hot))))
         .mark_text(dy=-8, text="🔥")
-        .encode(x=alt.X("window:N", sort=BurnRates.windows()), y="burn rate:Q")
+        .encode(x=alt.X("window:N", sort=BurnRates.windows()), y=alt.Y("burn rate:Q"))
     )
     w.chart(
         (bars + marks).properties(height=220),

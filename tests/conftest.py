@@ -127,6 +127,11 @@ def sql_db(request: pytest.FixtureRequest, make_sql_db: Callable[[str], SqlDb]) 
     return make_sql_db(request.param)
 
 
+# every chart the app draws is validated against the Vega-Lite schema in the tests (the running
+# app skips that per-run cost: ui/widgets.py::_unvalidated); inherited by the app servers
+os.environ.setdefault("PILOTWATCH_VALIDATE_CHARTS", "1")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _private_audit_log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Every test session writes its audit entries to its own SQLite file, never data/."""

@@ -575,3 +575,54 @@ def test_mutated_yaml_never_escapes_as_another_exception(
         assert exc.issues
         for issue in exc.issues:  # every message is located in one of the two files
             assert issue.message and Path(issue.file).name in originals, str(issue)
+
+
+# --- the libyaml fast path ---------------------------------------------------------------------
+SAME_EITHER_WAY = [
+    "a: 1\nb: [x, 'y', 2026-01-05, 1.5, null, ~, true, 0o17]\n",
+    "---\na: 1\n---\n---\nb: {c: d}\n",  # documents, one of them empty
+    "a: 1\na: 2\n",  # a duplicate key: the same located problem
+    "url: postgresql://u:secret@db/x\n",  # a literal password
+    "a: !!python/object:os.system x\n",  # an unknown tag
+    "a: 2026-13-01\n",  # YAML reads it, Python cannot
+    "\ufeffa: 1\n",  # a byte-order mark
+    "a: [1, 2\n",  # invalid YAML
+    "base: &b {x: 1}\nother:\n  <<: *b\n  y: 2\n",  # aliases: the Python loader counts them
+    "a: \x07bell\n",  # a character the Python reader refuses
+]
+
+
+@pytest.mark.parametrize("text", SAME_EITHER_WAY)
+def test_libyaml_and_the_python_loader_agree(
+    tmp_path: Path, text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "f.yaml"
+    path.write_text(text, encoding="utf-8")
+    fast = read_yaml(path, several_documents=True)
+    monkeypatch.setattr("pilotwatch.config.strict_yaml._CLoader", None)
+    slow = read_yaml(path, several_documents=True)
+    assert (fast.documents, fast.index, fast.problems) == (
+        slow.documents,
+        slow.index,
+        slow.problems,
+    )
+
+
+def test_the_shipped_config_reads_the_same_with_libyaml(monkeypatch: pytest.MonkeyPatch) -> None:
+    files = sorted(Path(__file__).resolve().parent.parent.glob("config/**/*.yaml"))
+    assert len(files) >= 5
+    fast = [read_yaml(f, several_documents=True) for f in files]
+    monkeypatch.setattr("pilotwatch.config.strict_yaml._CLoader", None)
+    slow = [read_yaml(f, several_documents=True) for f in files]
+    assert [(r.documents, r.index, r.problems) for r in fast] == [
+        (r.documents, r.index, r.problems) for r in slow
+    ]
+
+
+def test_only_alias_free_valid_text_takes_the_fast_path() -> None:
+    from pilotwatch.config.strict_yaml import _compose_fast
+
+    assert _compose_fast("a: [1, 2]\n") is not None
+    assert _compose_fast("a: &x 1\nb: *x\n") is None
+    assert _compose_fast("a: [1, 2\n") is None
+    assert _compose_fast("a: \x07\n") is None

@@ -82,8 +82,8 @@ def sli_chart(ctx: Context, item: InitiativeReport, slo: SloEntry, definition: S
             tooltip=[
                 alt.Tooltip("period_start:T", title="from", format="%Y-%m-%d %H:%M"),
                 alt.Tooltip("sli:Q", format=".4f"),
-                "good",
-                "total",
+                alt.Tooltip("good"),
+                alt.Tooltip("total"),
             ],
         )
     )
@@ -99,7 +99,12 @@ def sli_chart(ctx: Context, item: InitiativeReport, slo: SloEntry, definition: S
     target = (
         alt.Chart(reference)
         .mark_rule(strokeWidth=2.5)
-        .encode(y="target:Q", color=colour, strokeDash=dash, tooltip=["line", "target"])
+        .encode(
+            y=alt.Y("target:Q"),
+            color=colour,
+            strokeDash=dash,
+            tooltip=[alt.Tooltip("line"), alt.Tooltip("target")],
+        )
     )
     target_text = (
         alt.Chart(reference)
@@ -107,7 +112,7 @@ def sli_chart(ctx: Context, item: InitiativeReport, slo: SloEntry, definition: S
             align="right", baseline="top", dy=4, color=lb.OKABE["vermillion"],
             fontWeight="bold",
         )
-        .encode(x="at:T", y="target:Q", text="text:N")
+        .encode(x=alt.X("at:T"), y=alt.Y("target:Q"), text=alt.Text("text:N"))
     )  # fmt: skip
     layers = line
     if deploys.height:
@@ -115,10 +120,10 @@ def sli_chart(ctx: Context, item: InitiativeReport, slo: SloEntry, definition: S
             alt.Chart(deploys)
             .mark_rule(opacity=0.8)
             .encode(
-                x="finished_at:T",
+                x=alt.X("finished_at:T"),
                 color=colour,
                 strokeDash=dash,
-                tooltip=["deploy_id", "version", "status", "finished_at"],
+                tooltip=[alt.Tooltip(f) for f in ("deploy_id", "version", "status", "finished_at")],
             )
         )
     w.chart(
@@ -159,7 +164,7 @@ def incident_chart(weekly_inc: pl.DataFrame, week_axis: alt.X) -> None:
                     legend=alt.Legend(orient="top", title=None),
                 ),
                 order=alt.Order("severity:Q"),
-                tooltip=["name", "week_start", "sev", "opened"],
+                tooltip=[alt.Tooltip(f) for f in ("name", "week_start", "sev", "opened")],
             )
         )
         labels = (
@@ -168,9 +173,9 @@ def incident_chart(weekly_inc: pl.DataFrame, week_axis: alt.X) -> None:
             .encode(
                 x=week_axis,
                 y=alt.Y("opened:Q", stack="zero"),
-                detail="name:N",
+                detail=alt.Detail("name:N"),
                 order=alt.Order("severity:Q"),
-                text="sev:N",
+                text=alt.Text("sev:N"),
             )
         )
         st.markdown("**Incidents opened per week, all shown initiatives**")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -195,7 +196,31 @@ def chart(spec: Chart, alt_text: str) -> None:
         spec = spec.properties(
             width="container", autosize=alt.AutoSizeParams(type="fit-x", contains="padding")
         )
-    st.altair_chart(spec, width="stretch", alt=alt_text)
+    st.altair_chart(_unvalidated(spec), width="stretch", alt=alt_text)
+
+
+def _unvalidated(spec: Chart) -> Chart:
+    """The chart, converted without Altair's schema validation unless PILOTWATCH_VALIDATE_CHARTS=1.
+
+    `st.altair_chart` calls `to_dict()`, which validates the whole Vega-Lite spec against the
+    JSON schema on every run: about a third of a warm page's CPU (docs/performance.md). The
+    specs are fixed code, validated by the test suite (tests/conftest.py sets the variable), so
+    a running app skips it. The override is this object's own (`object.__setattr__`, past
+    Altair's attribute magic); the class and every other chart are unchanged.
+    """
+    if os.environ.get("PILOTWATCH_VALIDATE_CHARTS") == "1":
+        return spec
+    convert = spec.to_dict
+
+    def to_dict(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        if args:  # validate is the only positional parameter
+            args = (False, *args[1:])
+        else:
+            kwargs["validate"] = False
+        return convert(*args, **kwargs)
+
+    object.__setattr__(spec, "to_dict", to_dict)
+    return spec
 
 
 def page_link(path: str, text: str, **params: str) -> None:
