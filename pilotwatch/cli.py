@@ -28,6 +28,7 @@ from connectors.sql import redact
 from core.enums import Verdict
 from core.report import iso
 from pilotwatch.config import Config, ConfigError, load_config
+from pilotwatch.history import PACK_TREND_WEEKS
 
 if TYPE_CHECKING:
     from pilotwatch.access import Identity
@@ -39,9 +40,6 @@ if TYPE_CHECKING:
 EXIT_GO, EXIT_NO_GO, EXIT_CONDITIONAL, EXIT_USAGE = 0, 1, 2, 3
 # --paper: the steering pack's paper sizes (pilotwatch.pack.Paper)
 PAPERS: dict[str, Paper] = {"a4": "A4", "letter": "Letter"}
-# the pack's trend: each instant costs a report (~0.2 s on the demo); 8 Mondays keep the whole
-# `report --pdf` of the demo portfolio under its 10 s budget (docs/performance.md)
-PACK_TREND_WEEKS = 8
 # "cannot decide": a release gate must never read an error as no-go (1) or conditional (2)
 EXIT_ERROR = EXIT_USAGE
 DEBUG_ENV = "PILOTWATCH_DEBUG"
@@ -249,8 +247,8 @@ def _steering_pack(
     `--no-trend`; `--since T` compares with the report at T instead of the decisions.
     """
     from pilotwatch.audit.decisions import decisions
-    from pilotwatch.history import compute_visible_history, default_instants
-    from pilotwatch.pack import gather, render_html, render_pdf
+    from pilotwatch.history import compute_visible_history
+    from pilotwatch.pack import gather, render_html, render_pdf, trend_history
     from pilotwatch.pack.pdf import PackError
 
     as_of = result.report.as_of
@@ -258,9 +256,7 @@ def _steering_pack(
     if not args.no_trend:
         # only decisions on initiatives the identity may see add instants (as `history` does)
         decided = [d.as_of for d in decisions(log) if identity.may_see(d.initiative)]
-        # the as-of itself is the pack's own report: not computed a second time
-        instants = [t for t in default_instants(as_of, args.trend_weeks, decided) if t < as_of]
-        history = compute_visible_history(full, result.data, instants, identity)
+        history = trend_history(full, result.data, as_of, identity, decided, args.trend_weeks)
     baseline = None
     if args.since is not None:
         if args.since >= as_of:

@@ -42,6 +42,12 @@ TREND_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
+# the steering pack's readiness trend (pilotwatch/pack): the Mondays of the last 8 weeks and
+# every decision's as-of; the app's trends show 13 (ui/trends.py), which put the whole
+# `pilotwatch report --pdf` at about 10 s on the demo (docs/performance.md)
+PACK_TREND_WEEKS = 8
+
+
 def mondays(as_of: datetime, weeks: int = 13) -> list[datetime]:
     """The last `weeks` Mondays 00:00 UTC at or before `as_of`, oldest first."""
     t = as_of_instant(as_of)

@@ -191,7 +191,9 @@ def test_report_pack_since_must_be_before_the_as_of(
     assert _run(project, *since) == 0
     # before 08:00 gamma had no open incident: it was GO with its score of 100
     page = out.read_text()
-    assert "since the report as of 2026-11-16 08:00 UTC" in page
+    # one baseline for every initiative: the note names it once (no "Compared with" column)
+    assert "Compared with the chosen baseline, the report as of 2026-11-16 08:00 UTC." in page
+    assert "Compared with</th>" not in page
     assert "Verdict from ✓ GO to ⚠ CONDITIONAL." in page
 
 

@@ -22,11 +22,9 @@ from pilotwatch import access
 from pilotwatch import pack as steering_pack
 from pilotwatch.access import Identity
 from pilotwatch.audit.store import AuditLog
-from pilotwatch.cli import PACK_TREND_WEEKS
 from pilotwatch.config import Config
 from pilotwatch.engine import Run
 from pilotwatch.fingerprints import report_hash
-from pilotwatch.history import compute_visible_history, default_instants
 from pilotwatch.pack import PackInputs, Paper
 from pilotwatch.sources import LoadedData
 from ui import loaders, signoff
@@ -52,11 +50,9 @@ class PackSource:
     paper: Paper
 
     def inputs(self) -> PackInputs:
-        """The pack's inputs with the readiness trend: PACK_TREND_WEEKS Mondays and decisions."""
-        as_of = self.run.report.as_of
-        weeks = default_instants(as_of, PACK_TREND_WEEKS, self.decided)
-        history = compute_visible_history(
-            self.full, self.loaded, [t for t in weeks if t < as_of], self.identity
+        """The pack's inputs with the readiness trend (`pilotwatch.pack.trend_history`)."""
+        history = steering_pack.trend_history(
+            self.full, self.loaded, self.run.report.as_of, self.identity, self.decided
         )
         return steering_pack.gather(
             self.run, self.log, paper=self.paper, baseline=self.baseline, history=history

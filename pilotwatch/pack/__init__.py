@@ -14,7 +14,15 @@ Public API (the CLI and the Steering review page use only these):
 
 from __future__ import annotations
 
-from pilotwatch.pack.inputs import PackInputs, Paper, gather
+from pilotwatch.pack.inputs import TREND_WEEKS, PackInputs, Paper, gather, trend_history
 from pilotwatch.pack.render import render_html, render_pdf
 
-__all__ = ["PackInputs", "Paper", "gather", "render_html", "render_pdf"]
+__all__ = [
+    "TREND_WEEKS",
+    "PackInputs",
+    "Paper",
+    "gather",
+    "render_html",
+    "render_pdf",
+    "trend_history",
+]

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
 from core.report import Report
+from pilotwatch.history import PACK_TREND_WEEKS
 
 if TYPE_CHECKING:
     from core.models import Config
     from metrics.portfolio import Portfolio
+    from pilotwatch.access import Identity
     from pilotwatch.audit.decisions import DecisionRecord
     from pilotwatch.audit.store import AuditLog
     from pilotwatch.engine import Run
+    from pilotwatch.sources import LoadedData
 
 Paper = Literal["A4", "Letter"]
+TREND_WEEKS = PACK_TREND_WEEKS  # weeks of the pack's readiness trend (pilotwatch/history.py)
 
 
 @dataclass(frozen=True)
@@ -69,4 +74,24 @@ def gather(
     )
 
 
-__all__ = ["PackInputs", "Paper", "gather"]
+def trend_history(
+    full: Config,
+    data: LoadedData,
+    as_of: datetime,
+    identity: Identity,
+    decided: Sequence[datetime] = (),
+    weeks: int = TREND_WEEKS,
+) -> list[Report]:
+    """The trend's reports, oldest first: the Mondays of the last `weeks` weeks and the
+    decisions' as-ofs (`decided`, of initiatives `identity` may see) before `as_of`.
+
+    The as-of itself is the pack's own report, never computed a second time. Computed from the
+    whole configuration and data, restricted to `identity` as the report itself is.
+    """
+    from pilotwatch.history import compute_visible_history, default_instants
+
+    instants = [t for t in default_instants(as_of, weeks, decided) if t < as_of]
+    return compute_visible_history(full, data, instants, identity)
+
+
+__all__ = ["TREND_WEEKS", "PackInputs", "Paper", "gather", "trend_history"]
