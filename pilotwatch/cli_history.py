@@ -19,23 +19,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.report import iso
-from pilotwatch.cli import EXIT_ERROR, CliError, _audit_log, _source_notes, _write
+from pilotwatch.cli import EXIT_ERROR, CliError, _audit_log, _source_notes, _weeks, _write
 from pilotwatch.config import ConfigError, load_config
 
 if TYPE_CHECKING:
     from pilotwatch.report import Report
 
 HISTORY_SCHEMA = 1
-
-
-def _weeks(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number of weeks >= 1, got {text!r}")
-    return value
 
 
 def history_document(as_of: datetime, reports: list[Report]) -> dict[str, Any]:

@@ -13,9 +13,7 @@ unless PILOTWATCH_REQUIRE_SERVICES=1 (CI), where they fail.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -23,17 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
 from managed_process import ManagedProcess, free_port
+from npm_pinned import missing, npm_ci
 
 ROOT = Path(__file__).resolve().parent.parent
 OIDC_DIR = ROOT / "tests" / "oidc"
-LOCK = OIDC_DIR / "package-lock.json"
-# npm ci writes this copy of the lock file; when it matches ours the install is current
-INSTALLED_LOCK = OIDC_DIR / "node_modules" / ".package-lock.json"
-STAMP = OIDC_DIR / "node_modules" / ".pilotwatch-installed"
 START_TIMEOUT = 30.0  # seconds until the discovery document answers
-INSTALL_TIMEOUT = 300.0
 
 CLIENT_ID = "pilotwatch-test"
 CLIENT_SECRET = "pilotwatch-test-secret-not-for-production"  # a test client's, not a secret
@@ -56,48 +49,20 @@ NO_ROLE = Account("norole", "nobody@example.org", "Noel Norole", ("visitors",))
 ACCOUNTS = (APPROVER, VIEWER, NO_ROLE)
 
 
-def _missing(reason: str) -> None:
-    if os.environ.get("PILOTWATCH_REQUIRE_SERVICES") == "1":
-        pytest.fail(f"{reason} (PILOTWATCH_REQUIRE_SERVICES=1)")
-    pytest.skip(reason)
-
-
 def require_node() -> tuple[str, str]:
     """Paths of node and npm, or skip (fail with PILOTWATCH_REQUIRE_SERVICES=1)."""
     node, npm = shutil.which("node"), shutil.which("npm")
     if node is None or npm is None:
-        _missing(
+        missing(
             "node and npm are needed for the OpenID Connect provider (apt-get install nodejs npm)"
         )
-    assert node is not None and npm is not None
     return node, npm
-
-
-def _installed() -> bool:
-    return STAMP.is_file() and STAMP.read_text() == LOCK.read_text()
 
 
 def install_provider() -> str:
     """`npm ci --prefix tests/oidc` unless already installed from this lock file; node's path."""
-    node, npm = require_node()
-    if _installed():
-        return node
-    try:
-        result = subprocess.run(
-            [npm, "ci", "--prefix", str(OIDC_DIR), "--no-audit", "--no-fund", "--loglevel=error"],
-            cwd=OIDC_DIR,
-            capture_output=True,
-            text=True,
-            timeout=INSTALL_TIMEOUT,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        _missing(f"npm ci in {OIDC_DIR} took longer than {INSTALL_TIMEOUT:.0f}s")
-    if result.returncode != 0:
-        tail = (result.stderr or result.stdout)[-1500:]
-        _missing(f"npm ci in {OIDC_DIR} failed ({result.returncode}):\n{tail}")
-    # written last: an interrupted install is redone next time
-    STAMP.write_text(LOCK.read_text())
+    node, _npm = require_node()
+    npm_ci(OIDC_DIR, why="the OpenID Connect provider")
     return node
 
 

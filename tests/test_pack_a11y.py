@@ -19,22 +19,17 @@ PILOTWATCH_REQUIRE_SERVICES=1 (CI), where they fail (docs/steering-pack.md).
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from npm_pinned import missing, npm_ci
 from pack_helpers import demo_html
 from test_browser import ROOT, require_chromium, running_browser
 
 A11Y_DIR = ROOT / "tests" / "a11y"
-LOCK = A11Y_DIR / "package-lock.json"
 AXE_JS = A11Y_DIR / "node_modules" / "axe-core" / "axe.min.js"
-STAMP = A11Y_DIR / "node_modules" / ".pilotwatch-installed"
-INSTALL_TIMEOUT = 300.0
 
 # WCAG 2.0, 2.1 and 2.2, levels A and AA (axe's tags)
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
@@ -60,36 +55,11 @@ AXE_RUN_JS = """async ([tags, extra]) => {
 }"""
 
 
-def _missing(reason: str) -> None:
-    if os.environ.get("PILOTWATCH_REQUIRE_SERVICES") == "1":
-        pytest.fail(f"{reason} (PILOTWATCH_REQUIRE_SERVICES=1)")
-    pytest.skip(reason)
-
-
 def install_axe() -> str:
     """axe-core's `axe.min.js`, from `npm ci` of tests/a11y's lock file (once per lock)."""
-    if STAMP.is_file() and STAMP.read_text() == LOCK.read_text() and AXE_JS.is_file():
-        return AXE_JS.read_text(encoding="utf-8")
-    npm = shutil.which("npm")
-    if npm is None:
-        _missing("npm is needed to install axe-core (apt-get install npm)")
-    assert npm is not None
-    command = [npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"]
-    try:
-        result = subprocess.run(
-            [*command, "--prefix", str(A11Y_DIR)],
-            cwd=A11Y_DIR,
-            capture_output=True,
-            text=True,
-            timeout=INSTALL_TIMEOUT,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        _missing(f"npm ci in {A11Y_DIR} took longer than {INSTALL_TIMEOUT:.0f}s")
-    if result.returncode != 0 or not AXE_JS.is_file():
-        tail = (result.stderr or result.stdout)[-1500:]
-        _missing(f"npm ci in {A11Y_DIR} failed ({result.returncode}):\n{tail}")
-    STAMP.write_text(LOCK.read_text())  # written last: an interrupted install is redone
+    npm_ci(A11Y_DIR, why="the accessibility check (axe-core)", ignore_scripts=True)
+    if not AXE_JS.is_file():
+        missing(f"npm ci in {A11Y_DIR} installed no {AXE_JS.name}")
     return AXE_JS.read_text(encoding="utf-8")
 
 

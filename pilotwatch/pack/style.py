@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from pilotwatch.chartspecs import OKABE
+
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 # bundled with its licence in FONT_DIR, so every machine typesets the same bytes
 FONT_FAMILY = "Atkinson Hyperlegible"
@@ -22,19 +24,8 @@ FONT_FACES: tuple[tuple[str, int, str], ...] = (
     (SYMBOL_FAMILY, 400, "NotoSansSymbols2-Pack.ttf"),
 )
 
-# Okabe-Ito: distinguishable with the common colour-vision deficiencies (as ui/labels.py)
-OKABE = {
-    "orange": "#E69F00",
-    "sky": "#56B4E9",
-    "green": "#009E73",
-    "yellow": "#F0E442",
-    "blue": "#0072B2",
-    "vermillion": "#D55E00",
-    "purple": "#CC79A7",
-    "black": "#000000",
-    "grey": "#BBBBBB",
-}
-# a badge's tone -> its background (black text on each of these is above 4.5:1)
+# a badge's tone -> its background, from the charts' Okabe-Ito palette (black text on each of these
+# is above 4.5:1)
 TONES = {
     "good": OKABE["green"],
     "warn": OKABE["orange"],
