@@ -298,6 +298,7 @@ def downloads(
     )
     paper: Paper = "Letter" if chosen == "Letter" else "A4"
     key, source = pack.source(ctx, shown, ids, sign, baseline, paper)
+    no_pdf = pack.pdf_unavailable()  # e.g. Pango missing: the HTML still works
     columns = st.columns(3)
     for col, (fmt, label, mime) in zip(columns, PACK_FILES, strict=False):
         name = f"pilotwatch-steering-{stamp}-{paper.lower()}.{fmt}"
@@ -309,7 +310,11 @@ def downloads(
             mime=mime,
             key=f"download_{fmt}",
             on_click=signoff.export_logger(sign, body),
+            disabled=fmt == "pdf" and no_pdf is not None,
+            help=no_pdf if fmt == "pdf" else None,
         )
+    if no_pdf is not None:
+        st.caption(f"The PDF cannot be made on this server: {no_pdf}")
 
 
 def decisions(ctx: Context, shown: Report, ids: list[str], sign: signoff.Signing) -> None:

@@ -316,6 +316,21 @@ def test_steering_pack_downloads_for_every_shown_initiative(report: dict[str, An
     assert pdf_info(pdf)["Pages"] == str(1 + len(report["initiatives"]) + 1)
 
 
+def test_steering_pack_without_pango_offers_the_html_and_says_why(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    reason = "PDF needs Pango: install libpango-1.0-0 and libpangoft2-1.0-0 (Debian/Ubuntu)"
+    monkeypatch.setattr("ui.pack.pdf_unavailable", lambda: reason)
+    at = new_app()
+    open_page(at, "steering")
+    _ok(at)
+    buttons = {b.proto.id.rsplit("-", 1)[-1]: b.proto for b in at.get("download_button")}
+    assert buttons["download_pdf"].disabled and buttons["download_pdf"].help == reason
+    assert not buttons["download_html"].disabled
+    assert f"The PDF cannot be made on this server: {reason}" in [c.value for c in at.caption]
+    assert download(at, "download_html").startswith(b"<!doctype html>")
+
+
 def test_steering_pack_holds_only_the_filtered_initiatives_and_logs_its_export(
     report: dict[str, Any],
 ) -> None:

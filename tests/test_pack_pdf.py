@@ -222,6 +222,15 @@ def test_pango_missing_is_one_line_and_exit_3(
     err = capsys.readouterr().err
     assert "pilotwatch: error: PDF needs Pango: install libpango-1.0-0" in err
     assert "Traceback" not in err and not out.exists()
+    # the Steering page asks the same question before it offers the PDF
+    reason = pdf_module.unavailable()
+    assert reason is not None and reason.startswith("PDF needs Pango: install libpango-1.0-0")
+
+
+def test_the_pdf_is_available_where_pango_is() -> None:
+    import pilotwatch.pack.pdf as pdf_module
+
+    assert pdf_module.unavailable() is None
 
 
 def test_html_is_the_document_the_pdf_is_typeset_from() -> None:

@@ -114,6 +114,14 @@ def pack_pdf(key: str, _source: PackSource) -> bytes:
     return steering_pack.render_pdf(pack_inputs(key, _source), html=pack_html(key, _source))
 
 
+@st.cache_resource(show_spinner=False)
+def pdf_unavailable() -> str | None:
+    """Why this server cannot make the PDF (WeasyPrint or Pango missing), checked once."""
+    from pilotwatch.pack.pdf import unavailable
+
+    return unavailable()
+
+
 def file(key: str, made: PackSource, fmt: str) -> Callable[[], bytes]:
     """A download button's data: rendered only when clicked (in Streamlit's download thread)."""
 

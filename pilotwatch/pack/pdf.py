@@ -29,6 +29,15 @@ def _weasyprint() -> Any:
         raise PackError(f"PDF needs WeasyPrint: install requirements.lock ({exc})") from None
 
 
+def unavailable() -> str | None:
+    """Why no PDF can be made here (WeasyPrint or Pango missing), or None when it can."""
+    try:
+        _weasyprint()
+    except PackError as exc:
+        return str(exc)
+    return None
+
+
 def typeset(html: str, identifier: str) -> bytes:
     """The PDF of `html`; `identifier` (hex) becomes the first part of the file's /ID."""
     weasyprint = _weasyprint()
