@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 import test_browser as tb  # noqa: E402  (server and page helpers shared with the browser test)
+from test_asof_first_session import CAPTION_JS, NEW_DATE  # noqa: E402  (the as-of change)
 
 
 def measure(pages: list[tb.PageCase], repeat: int) -> tuple[dict[str, dict[str, list[float]]], str]:
@@ -106,42 +107,15 @@ FLOOR_ONE = tb.PageCase("floor_one", "", "Floor one", "End of page one")
 FLOOR_TWO = tb.PageCase("floor_two", "two", "Floor two", "End of page two")
 REAL_ONE = tb.PAGES[0]  # Portfolio, the landing page at "/"
 REAL_TWO = tb.PAGES[1]  # Initiative
-NEW_DATE = "2026-11-09"  # a week before the demo's as-of (config/settings.yaml)
-CAPTION_JS = """(wanted) => {
-  const app = document.querySelector('[data-testid="stApp"]');
-  if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
-  const side = document.querySelector('[data-testid="stSidebar"]');
-  return !!side && side.innerText.includes('As of ' + wanted);
-}"""
 
 
 class FloorServer(tb.StreamlitServer):
     """`streamlit run benchmarks/floor_app/app.py`, started like the real app (same flags)."""
 
     def start(self, timeout: float = tb.HEALTH_TIMEOUT) -> FloorServer:
-        streamlit = Path(sys.executable).with_name("streamlit")
-        self._spawn(
-            [
-                str(streamlit),
-                "run",
-                str(FLOOR_SCRIPT),
-                "--server.headless",
-                "true",
-                "--server.port",
-                str(self.port),
-                "--server.address",
-                "127.0.0.1",
-                "--browser.gatherUsageStats",
-                "false",
-            ],
-            cwd=ROOT,  # the same .streamlit/config.toml as the real app
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-        try:
-            self._wait_healthy(timeout)
-        except BaseException:
-            self.stop()
-            raise
+        # from the project root: the same .streamlit/config.toml as the real app
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self._launch(tb.streamlit_run(FLOOR_SCRIPT, self.port), env, timeout)
         return self
 
 

@@ -169,6 +169,26 @@ def ensure_demo() -> Path:
     return DEMO
 
 
+def streamlit_run(script: str | Path, port: int, *options: str) -> list[str]:
+    """`streamlit run script` headless on 127.0.0.1:port without usage stats, plus `options`."""
+    streamlit = Path(sys.executable).with_name("streamlit")
+    command = [str(streamlit)] if streamlit.exists() else [sys.executable, "-m", "streamlit"]
+    return [
+        *command,
+        "run",
+        str(script),
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+        *options,
+    ]
+
+
 class StreamlitServer(ManagedProcess):
     """`streamlit run app.py` on 127.0.0.1:<free port>; a context manager that always stops it."""
 
@@ -184,31 +204,17 @@ class StreamlitServer(ManagedProcess):
         ensure_demo()
         env = {k: v for k, v in os.environ.items() if k != "PILOTWATCH_CONFIG"}  # config/
         env["PYTHONUNBUFFERED"] = "1"
-        streamlit = Path(sys.executable).with_name("streamlit")
-        command = [str(streamlit)] if streamlit.exists() else [sys.executable, "-m", "streamlit"]
-        self._spawn(
-            [
-                *command,
-                "run",
-                "app.py",
-                "--server.headless",
-                "true",
-                "--server.port",
-                str(self.port),
-                "--server.address",
-                "127.0.0.1",
-                "--browser.gatherUsageStats",
-                "false",
-            ],
-            cwd=ROOT,
-            env=env,
-        )
+        self._launch(streamlit_run("app.py", self.port), env, timeout)
+        return self
+
+    def _launch(self, command: list[str], env: dict[str, str], timeout: float) -> None:
+        """Run `command` from the project root and wait for its health check (stopped if not)."""
+        self._spawn(command, cwd=ROOT, env=env)
         try:
             self._wait_healthy(timeout)
         except BaseException:
             self.stop()
             raise
-        return self
 
     def _wait_healthy(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout

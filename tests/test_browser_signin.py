@@ -49,6 +49,7 @@ from test_browser import (
     full_page_screenshot,
     require_chromium,
     running_browser,
+    streamlit_run,
 )
 
 from ui.registry import PAGES as APP_PAGES
@@ -137,39 +138,14 @@ class SignInServer(StreamlitServer):
         return env
 
     def start(self, timeout: float = 60.0) -> SignInServer:
-        streamlit = Path(sys.executable).with_name("streamlit")
-        command = [str(streamlit)] if streamlit.exists() else [sys.executable, "-m", "streamlit"]
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        self._log = self.log_path.open("wb")
-        self.proc = subprocess.Popen(
-            [
-                *command,
-                "run",
-                "app.py",
-                "--server.headless",
-                "true",
-                "--server.port",
-                str(self.port),
-                "--server.address",
-                "127.0.0.1",
-                "--browser.gatherUsageStats",
-                "false",
-                "--secrets.files",
-                str(self.secrets_file),
-                # no "File change. Rerun" banner when the checkout changes under a running test
-                "--server.fileWatcherType",
-                "none",
-            ],
-            cwd=ROOT,
-            env=self.env(),
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
+        options = (
+            "--secrets.files",
+            str(self.secrets_file),
+            # no "File change. Rerun" banner when the checkout changes under a running test
+            "--server.fileWatcherType",
+            "none",
         )
-        try:
-            self._wait_healthy(timeout)
-        except BaseException:
-            self.stop()
-            raise
+        self._launch(streamlit_run("app.py", self.port, *options), self.env(), timeout)
         return self
 
 
